@@ -1,0 +1,205 @@
+"""The only module that touches torch and transformers, and only when a model is used.
+
+A fully cached run never constructs a tokenizer or a model, so it never pays for importing
+torch. Model identity (what cache keys are made of) is computed from files on disk, without
+loading anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from summarizer.config import ModelSpec
+from summarizer.errors import ModelError
+
+ENGINE = "torch"
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+# Files this small are hashed whole for a local model's identity; weights by size and mtime.
+_HASH_WHOLE_BELOW = 4 * 1024 * 1024
+
+
+class Model(Protocol):
+    """What the stages need from a model; tests substitute recording fakes."""
+
+    spec: ModelSpec
+
+    @property
+    def identity(self) -> str: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]: ...
+
+
+class TransformersModel:
+    """A seq2seq model and its tokenizer, loaded on first use."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self._tokenizer: Any = None
+        self._model: Any = None
+
+    @property
+    def identity(self) -> str:
+        return model_identity(self.spec)
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would receive for `text`, special tokens included."""
+        self._load()
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
+        """One batched generate() call; outputs in the order of `texts`."""
+        self._load()
+        import torch
+
+        inputs = self._tokenizer(texts, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            output_ids = self._model.generate(**inputs, **settings)
+        decoded = self._tokenizer.batch_decode(output_ids, skip_special_tokens=True)
+        return [text.strip() for text in decoded]
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        self._tokenizer, self._model = load_pretrained(self.spec)
+
+
+def load_model(spec: ModelSpec) -> TransformersModel:
+    """A lazily loading model for `spec`: nothing is imported until it is used."""
+    return TransformersModel(spec)
+
+
+def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
+    """Tokenizer and model from a local folder or the hub (or the local hub cache)."""
+    if spec.is_local and not Path(spec.model).is_dir():
+        raise ModelError(
+            f"model {spec.name!r}: folder {spec.model} does not exist; "
+            "fix `model` in models.toml or run `summarizer models list`"
+        )
+    import warnings
+
+    import transformers
+
+    # Marian's tokenizer suggests installing sacremoses, which it does not need for decoding.
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    options: dict[str, Any] = {"trust_remote_code": False}
+    if not spec.is_local and spec.revision:
+        options["revision"] = spec.revision
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(spec.model, **options)
+        model = transformers.AutoModelForSeq2SeqLM.from_pretrained(spec.model, **options)
+    except OSError as exc:
+        raise ModelError(_load_failure(spec, exc)) from exc
+    except ValueError as exc:
+        raise ModelError(f"model {spec.name!r} ({spec.model}) cannot be loaded: {exc}") from exc
+    model.eval()
+    return tokenizer, model
+
+
+def _load_failure(spec: ModelSpec, exc: OSError) -> str:
+    if spec.is_local:
+        return f"model {spec.name!r}: {spec.model} is not a loadable model folder ({exc})"
+    if offline():
+        return (
+            f"model {spec.name!r} ({spec.model}) is not in the local Hugging Face cache and "
+            f"HF_HUB_OFFLINE is set: run `summarizer models pull {spec.name}` with network "
+            "access first"
+        )
+    return (
+        f"model {spec.name!r} ({spec.model}) could not be downloaded: check the network, or "
+        f"run `summarizer models pull {spec.name}` where there is one"
+    )
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def model_identity(spec: ModelSpec) -> str:
+    """Names exactly which weights produce an output: part of every cache key."""
+    if spec.is_local:
+        return f"{ENGINE}:local:{folder_fingerprint(Path(spec.model))}"
+    return f"{ENGINE}:hub:{spec.model}@{resolved_revision(spec) or spec.revision or 'main'}"
+
+
+def resolved_revision(spec: ModelSpec) -> str | None:
+    """The commit a hub revision points to in the local cache, None if not downloaded."""
+    revision = spec.revision or "main"
+    if _COMMIT.match(revision):
+        return revision
+    ref = hub_cache_folder(spec.model) / "refs" / revision
+    try:
+        return ref.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def hub_cache_folder(repo_id: str) -> Path:
+    """Where huggingface_hub keeps a model's files (honours HF_HUB_CACHE and HF_HOME)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+
+
+def is_present_locally(spec: ModelSpec) -> bool:
+    """True when the model can be loaded with no network."""
+    if spec.is_local:
+        return (Path(spec.model) / "config.json").is_file()
+    commit = resolved_revision(spec)
+    if commit is None:
+        return False
+    return (hub_cache_folder(spec.model) / "snapshots" / commit / "config.json").is_file()
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A hash of a local model folder's files: any change to them gives new cache keys."""
+    digest = hashlib.sha256()
+    try:
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        for path in files:
+            stat = path.stat()
+            digest.update(str(path.relative_to(folder)).encode("utf-8"))
+            if stat.st_size < _HASH_WHOLE_BELOW:
+                digest.update(path.read_bytes())
+            else:
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    except OSError as exc:
+        raise ModelError(f"cannot read model folder {folder}: {exc}") from exc
+    return digest.hexdigest()[:16]
+
+
+def pull(spec: ModelSpec) -> Path:
+    """Download a hub model into the local Hugging Face cache for offline use."""
+    if spec.is_local:
+        if not is_present_locally(spec):
+            raise ModelError(f"model {spec.name!r}: {spec.model} holds no config.json")
+        return Path(spec.model)
+    from huggingface_hub import HfApi, snapshot_download
+
+    try:
+        files = HfApi().list_repo_files(spec.model, revision=spec.revision)
+        # Prefer safetensors: no pickle is ever loaded when the repository has them.
+        weights = "*.safetensors" if any(f.endswith(".safetensors") for f in files) else "*.bin"
+        return Path(
+            snapshot_download(
+                spec.model,
+                revision=spec.revision,
+                allow_patterns=["*.json", "*.spm", "*.model", "*.txt", weights],
+            )
+        )
+    except Exception as exc:  # huggingface_hub raises many kinds; each means "not downloaded"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(
+            f"could not download model {spec.name!r} ({spec.model}): {reason}"
+        ) from exc

@@ -1,0 +1,12 @@
+"""Which language an article is written in, with an offline detector (py3langid ships
+its model in its wheel)."""
+
+from __future__ import annotations
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's main language, e.g. "fr"."""
+    import py3langid
+
+    language, _score = py3langid.classify(text)
+    return language

@@ -1,0 +1,130 @@
+"""Summarization stage: token-aware chunks, each summarized (and cached), partial summaries
+reduced until one summary remains (map-reduce). The final summary is cached too, so a
+repeated article needs neither a tokenizer nor a model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from summarizer.cache import Cache, make_key
+from summarizer.engine import Model
+from summarizer.errors import SummarizerError
+from summarizer.segment import pack_chunks, split_sentences
+
+TASK = "summarization"
+FINAL_TASK = "summary"
+# A summary may use at most this share of its input's tokens...
+MAX_SUMMARY_SHARE = 0.5
+# ...but never fewer tokens than this.
+MIN_SUMMARY_TOKENS = 8
+MAX_ROUNDS = 12
+
+
+@dataclass
+class SummarizationStats:
+    # Chunks the article was cut into for the first (map) round.
+    chunks: int = 0
+    # Look-ups of the final summary and of chunk summaries that were served from the cache.
+    cache_hits: int = 0
+    # Look-ups that needed the model.
+    cache_misses: int = 0
+
+
+@dataclass
+class Summary:
+    text: str
+    # False when the input was already shorter than a summary would be and is returned as is.
+    summarized: bool
+    stats: SummarizationStats
+
+
+def summarize_text(
+    text: str,
+    model: Model,
+    cache: Cache,
+    on_chunks: Callable[[int], None] | None = None,
+) -> Summary:
+    """One English summary of `text` (paragraphs separated by blank lines)."""
+    settings = dict(model.spec.generation)
+    stats = SummarizationStats()
+    final_key = make_key(FINAL_TASK, model.identity, settings, text)
+    cached = cache.get_many([final_key]).get(final_key)
+    if cached is not None:
+        record = json.loads(cached)
+        stats.chunks = record["chunks"]
+        stats.cache_hits = 1
+        return Summary(record["summary"], record["summarized"], stats)
+    stats.cache_misses = 1
+
+    limit = model.spec.max_input_tokens
+    if model.count_tokens(text) <= settings.get("min_length", MIN_SUMMARY_TOKENS):
+        summary = Summary(text, summarized=False, stats=stats)
+    else:
+        sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
+        chunks = pack_chunks(sentences, limit, model.count_tokens)
+        stats.chunks = len(chunks)
+        if on_chunks:
+            on_chunks(len(chunks))
+        partials = _summarize_chunks(chunks, model, cache, settings, stats)
+        for _round in range(MAX_ROUNDS):
+            if len(partials) == 1:
+                break
+            joined = " ".join(partials)
+            if model.count_tokens(joined) <= limit:
+                chunks = [joined]
+            else:
+                chunks = pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
+            partials = _summarize_chunks(chunks, model, cache, settings, stats)
+        else:
+            raise SummarizerError("the summaries did not get shorter; check the summarizer")
+        summary = Summary(partials[0], summarized=True, stats=stats)
+
+    record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
+    identity = model.identity
+    cache.put_many(
+        FINAL_TASK,
+        identity,
+        {make_key(FINAL_TASK, identity, settings, text): json.dumps(record, ensure_ascii=False)},
+    )
+    return summary
+
+
+def _summarize_chunks(
+    chunks: list[str],
+    model: Model,
+    cache: Cache,
+    settings: dict[str, Any],
+    stats: SummarizationStats,
+) -> list[str]:
+    identity = model.identity
+    keys = [make_key(TASK, identity, settings, chunk) for chunk in chunks]
+    found = cache.get_many(keys)
+    summaries = {chunk: found[key] for chunk, key in zip(chunks, keys, strict=True) if key in found}
+    misses = sorted({c for c in chunks if c not in summaries}, key=len)
+    stats.cache_hits += len(chunks) - len(misses)
+    stats.cache_misses += len(misses)
+    for start in range(0, len(misses), model.spec.batch_size):
+        batch = misses[start : start + model.spec.batch_size]
+        shortest = min(model.count_tokens(chunk) for chunk in batch)
+        outputs = model.generate(batch, scaled_lengths(settings, shortest))
+        summaries.update(zip(batch, outputs, strict=True))
+        cache.put_many(
+            TASK,
+            identity,
+            {make_key(TASK, identity, settings, c): s for c, s in zip(batch, outputs, strict=True)},
+        )
+    return [summaries[chunk] for chunk in chunks]
+
+
+def scaled_lengths(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:
+    """Summary length bounds scaled down for a short input, so none is padded with invention."""
+    scaled = dict(settings)
+    ceiling = max(MIN_SUMMARY_TOKENS, int(input_tokens * MAX_SUMMARY_SHARE))
+    scaled["max_length"] = min(settings.get("max_length", ceiling), ceiling)
+    scaled["min_length"] = min(settings.get("min_length", 0), scaled["max_length"] // 2)
+    scaled.pop("max_new_tokens", None)
+    scaled.pop("min_new_tokens", None)
+    return scaled

@@ -1,0 +1,59 @@
+"""Articles written for the tests (never copied from elsewhere)."""
+
+FRENCH_ARTICLE = """\
+Le conseil municipal de Villeneuve a adopté mardi soir un plan de rénovation des écoles. \
+Le projet prévoit de refaire les toitures et d'isoler les façades avant l'hiver prochain.
+
+M. Martin, adjoint chargé de l'éducation, a rappelé que certaines classes n'avaient pas été \
+rénovées depuis trente ans. « Les enfants méritent des salles chauffées et lumineuses », \
+a-t-il déclaré devant les élus.
+
+L'opposition a salué l'ambition du plan mais s'inquiète de son coût. Mme Durand estime que \
+la commune devra emprunter davantage. Le budget total atteint 4,2 millions d'euros.
+
+Les travaux commenceront en juillet, pendant les vacances scolaires. Les parents seront \
+informés du calendrier lors de réunions publiques organisées dans chaque quartier.
+"""
+
+ENGLISH_ARTICLE = """\
+The town council of Riverton approved a plan on Tuesday evening to renovate its schools. \
+The project includes new roofs and better insulation before next winter.
+
+The deputy mayor in charge of education said some classrooms had not been renovated in \
+thirty years. Children deserve warm and bright rooms, she told the councillors.
+
+The opposition welcomed the ambition of the plan but worried about its cost. Work will \
+begin in July, during the school holidays.
+"""
+
+FRENCH_PARAGRAPHS = [
+    "Le marché couvert de la ville rouvrira ses portes samedi après deux ans de travaux.",
+    "Les commerçants ont retrouvé leurs étals et préparent une grande fête d'inauguration.",
+    "La mairie promet des animations pour les enfants et un concert en fin de journée.",
+    "Les habitants du quartier attendaient ce moment depuis longtemps, selon le maire.",
+    "Un parking à vélos a été ajouté devant l'entrée principale du bâtiment rénové.",
+]
+
+
+def long_french_article(paragraphs: int = 40, sentences_per_paragraph: int = 25) -> str:
+    """A long article built from varied sentences, one blank line between paragraphs."""
+    subjects = ["Le maire", "La préfète", "Un habitant", "Les commerçants", "Le syndicat"]
+    verbs = ["a annoncé", "a rappelé", "a regretté", "a souligné", "a confirmé"]
+    objects = [
+        "que la route serait fermée pendant deux semaines",
+        "l'ouverture d'une nouvelle ligne de bus vers la gare",
+        "la hausse du prix des loyers dans le centre",
+        "le retour du marché de Noël sur la place",
+        "la création d'un jardin partagé près de l'école",
+    ]
+    blocks = []
+    for p in range(paragraphs):
+        sentences = []
+        for s in range(sentences_per_paragraph):
+            i = p * sentences_per_paragraph + s
+            sentences.append(
+                f"{subjects[i % 5]} {verbs[(i // 5) % 5]} {objects[(i // 25) % 5]} "
+                f"lors de la réunion numéro {i + 1}."
+            )
+        blocks.append(" ".join(sentences))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,96 @@
+"""Test isolation: no network, a private cache and config per test, tiny local models."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# huggingface_hub and transformers read these when imported: set them before any test
+# module imports either, so that no test can see the user's Hugging Face cache or the hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="summarizer-test-hf-")
+os.environ.pop("SUMMARIZER_CONFIG", None)
+
+from tests.tiny_models import build_tiny_models
+
+TINY_CONFIG = """
+[pipeline]
+target_language = "en"
+summarizer = "tiny-bart"
+
+[pipeline.translators]
+fr = "tiny-marian"
+
+[models.tiny-marian]
+task = "translation"
+source = "fr"
+target = "en"
+model = "{marian}"
+max_input_tokens = 64
+batch_size = 4
+
+[models.tiny-marian.generation]
+num_beams = 2
+max_new_tokens = 48
+
+[models.tiny-bart]
+task = "summarization"
+target = "en"
+model = "{bart}"
+max_input_tokens = 128
+batch_size = 2
+
+[models.tiny-bart.generation]
+num_beams = 2
+min_length = 4
+max_length = 24
+no_repeat_ngram_size = 3
+"""
+
+
+class NetworkAccessError(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that opens an internet socket (local Unix sockets stay allowed)."""
+    original_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise NetworkAccessError(f"test tried to connect to {address!r}")
+        return original_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own cache folder and working directory."""
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("SUMMARIZER_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return cache_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models.toml pointing at the tiny local models."""
+    path = tmp_path_factory.mktemp("config") / "tiny.toml"
+    path.write_text(
+        TINY_CONFIG.format(marian=tiny_models["marian"], bart=tiny_models["bart"]),
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,62 @@
+"""Recording stand-ins for models, to check exactly what reaches a model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from summarizer.config import ModelSpec
+
+
+class FakeModel:
+    """Counts one token per word (+1 for end of sentence); records every generate() call."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.batches: list[list[str]] = []
+        self.settings: list[dict[str, Any]] = []
+        self.token_counts = 0
+
+    @property
+    def identity(self) -> str:
+        return f"fake:{self.spec.name}"
+
+    def count_tokens(self, text: str) -> int:
+        self.token_counts += 1
+        return len(text.split()) + 1
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
+        self.batches.append(list(texts))
+        self.settings.append(dict(settings))
+        return [self.respond(text) for text in texts]
+
+    def respond(self, text: str) -> str:
+        return f"[{text}]"
+
+    @property
+    def calls(self) -> int:
+        return len(self.batches)
+
+
+class FakeSummarizer(FakeModel):
+    """Answers with the first half of its input's words, so summaries shrink as real ones do."""
+
+    def respond(self, text: str) -> str:
+        words = text.split()
+        return " ".join(words[: max(1, len(words) // 2)])
+
+
+def spec(task: str = "translation", **overrides: Any) -> ModelSpec:
+    values: dict[str, Any] = {
+        "name": f"fake-{task}",
+        "task": task,
+        "model": "fake/model",
+        "source": "fr" if task == "translation" else None,
+        "target": "en",
+        "max_input_tokens": 16,
+        "batch_size": 3,
+        "generation": {"num_beams": 2, "max_new_tokens": 512}
+        if task == "translation"
+        else {"num_beams": 2, "min_length": 5, "max_length": 20},
+    }
+    values.update(overrides)
+    return ModelSpec(**values)

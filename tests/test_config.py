@@ -1,0 +1,138 @@
+from pathlib import Path
+
+import pytest
+
+from summarizer.config import default_config_path, load_config
+from summarizer.errors import ConfigError
+
+VALID = """
+[pipeline]
+target_language = "en"
+summarizer = "sum"
+
+[pipeline.translators]
+fr = "fr-en"
+"*" = "mul-en"
+
+[models.fr-en]
+task = "translation"
+source = "fr"
+target = "en"
+model = "org/fr-en"
+revision = "v1"
+max_input_tokens = 256
+batch_size = 8
+
+[models.fr-en.generation]
+num_beams = 4
+max_new_tokens = 256
+
+[models.mul-en]
+task = "translation"
+source = "mul"
+model = "./models/mul"
+
+[models.sum]
+task = "summarization"
+model = "org/sum"
+
+[models.sum.generation]
+length_penalty = 2
+early_stopping = true
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "models.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_registry_declares_the_published_models():
+    config = load_config(default_config_path())
+    translator = config.translator_for("fr")
+    assert translator.model == "Helsinki-NLP/opus-mt-fr-en"
+    assert translator.generation == {"num_beams": 4, "max_new_tokens": 512}
+    assert config.summarizer_model().model == "sshleifer/distilbart-cnn-12-6"
+    assert config.summarizer_model("bart-large-cnn").model == "facebook/bart-large-cnn"
+    for name in ("distilbart-cnn", "bart-large-cnn"):
+        assert config.models[name].generation == {
+            "num_beams": 4,
+            "length_penalty": 2.0,
+            "min_length": 56,
+            "max_length": 142,
+            "no_repeat_ngram_size": 3,
+            "early_stopping": True,
+        }
+
+
+def test_valid_file_gives_typed_settings_and_resolves_local_folders(tmp_path):
+    config = load_config(write(tmp_path, VALID))
+    assert config.translator_for("fr").revision == "v1"
+    assert config.translator_for("fr").max_input_tokens == 256
+    fallback = config.translator_for("de")
+    assert fallback.name == "mul-en"
+    assert fallback.is_local and fallback.model == str((tmp_path / "models" / "mul").resolve())
+    assert config.translator_for("en") is None
+    assert not config.models["sum"].is_local
+
+
+def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, monkeypatch):
+    local = write(tmp_path, VALID)
+    assert load_config().path == Path("models.toml")
+    other = tmp_path / "other.toml"
+    other.write_text(VALID.replace('summarizer = "sum"', 'summarizer = "sum"  # other'))
+    monkeypatch.setenv("SUMMARIZER_CONFIG", str(other))
+    assert load_config().path == other
+    assert load_config(local).path == local
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("batch_size = 8", "batch_sise = 8", r"\[models.fr-en\] batch_sise: unknown key"),
+        ("batch_size = 8", 'batch_size = "8"', r"\[models.fr-en\] batch_size: expected an integer"),
+        ("num_beams = 4", "num_beam = 4", r"\[models.fr-en.generation\] num_beam: unknown key"),
+        ("early_stopping = true", "early_stopping = 1", r"early_stopping: expected true or false"),
+        ('fr = "fr-en"', 'fr = "fr-xx"', r"\[pipeline.translators\] fr: no model named 'fr-xx'"),
+        (
+            'summarizer = "sum"',
+            'summarizer = "fr-en"',
+            r"\[pipeline\] summarizer: model 'fr-en' has task",
+        ),
+        ('fr = "fr-en"', 'fr = "sum"', r"\[pipeline.translators\] fr: model 'sum' has task"),
+        (
+            'task = "summarization"',
+            'task = "summarisation"',
+            r"\[models.sum\] task: 'summarisation' is not",
+        ),
+        ("batch_size = 8", "batch_size = 0", r"batch_size: must be at least 1"),
+        ('model = "org/sum"', "", r"\[models.sum\] model: missing"),
+        ("[pipeline]", "[pipelines]", r"top level pipelines: unknown key"),
+    ],
+)
+def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(path)
+    assert str(path) in str(raised.value)
+
+
+def test_invalid_toml_and_missing_file_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[pipeline\n"))
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_language_without_translator_names_the_key_to_add(tmp_path):
+    config = load_config(write(tmp_path, VALID.replace('"*" = "mul-en"\n', "")))
+    with pytest.raises(ConfigError, match=r'add de = "MODEL".*\[pipeline.translators\]'):
+        config.translator_for("de")
+
+
+def test_unknown_summarizer_lists_known_ones(tmp_path):
+    config = load_config(write(tmp_path, VALID))
+    with pytest.raises(ConfigError, match=r"unknown summarizer 'nope'.*known: sum"):
+        config.summarizer_model("nope")

@@ -1,0 +1,104 @@
+import pytest
+
+from summarizer.cache import Cache
+from summarizer.translate import translate_paragraphs
+from tests.fakes import FakeModel, spec
+
+PARAGRAPHS = [
+    "Le maire a parlé. Il a promis des travaux !",
+    "« — »",
+    "...",
+    "Une phrase assez longue pour remplir un lot entier de mots ici.",
+    "Court. Le maire a parlé.",
+]
+
+
+def run(paragraphs, tmp_path, **overrides):
+    model = FakeModel(spec(**overrides))
+    translated, stats = translate_paragraphs(paragraphs, "fr", model, Cache(tmp_path / "c"))
+    return model, translated, stats
+
+
+def test_no_empty_or_punctuation_only_segment_reaches_the_model(tmp_path):
+    model, translated, _ = run(PARAGRAPHS, tmp_path)
+    sent = [text for batch in model.batches for text in batch]
+    assert all(any(c.isalnum() for c in text) for text in sent)
+    assert "« — »" not in sent and "..." not in sent
+    # Passed through untouched, in place.
+    assert translated[1:3] == ["« — »", "..."]
+
+
+def test_paragraph_count_and_order_are_kept(tmp_path):
+    _, translated, _ = run(PARAGRAPHS, tmp_path)
+    assert len(translated) == len(PARAGRAPHS)
+    assert translated[0] == "[Le maire a parlé.] [Il a promis des travaux !]"
+    assert translated[4] == "[Court.] [Le maire a parlé.]"
+
+
+def test_batches_are_sorted_by_length_and_bounded_by_batch_size(tmp_path):
+    paragraphs = [" ".join(f"Phrase {'très ' * (i % 7)}numéro {i}." for i in range(20))]
+    model, _, _ = run(paragraphs, tmp_path, batch_size=4, max_input_tokens=64)
+    sent = [text for batch in model.batches for text in batch]
+    assert all(len(batch) <= 4 for batch in model.batches)
+    assert [len(t) for t in sent] == sorted(len(t) for t in sent)
+    assert len(sent) == 20
+
+
+def test_long_segment_is_split_to_fit_and_nothing_is_truncated(tmp_path):
+    sentence = " ".join(f"mot{i}" for i in range(50)) + "."
+    model, translated, stats = run([sentence], tmp_path, max_input_tokens=16)
+    sent = [text for batch in model.batches for text in batch]
+    assert len(sent) > 1
+    assert all(model.count_tokens(text) <= 16 for text in sent)
+    assert translated[0].replace("[", "").replace("]", "").split() == sentence.split()
+    assert stats.segments == 1 and stats.cache_misses == 1
+
+
+def test_max_new_tokens_is_bounded_by_the_batch_source_length(tmp_path):
+    model, _, _ = run(["Bonjour à tous.", "Un deux trois quatre cinq six."], tmp_path, batch_size=1)
+    bounds = [settings["max_new_tokens"] for settings in model.settings]
+    assert bounds == [2 * 4 + 16, 2 * 7 + 16]
+    assert all(settings["num_beams"] == 2 for settings in model.settings)
+
+
+def test_second_run_is_served_from_the_cache_without_model_calls(tmp_path):
+    cache = Cache(tmp_path / "c")
+    first = FakeModel(spec())
+    out1, stats1 = translate_paragraphs(PARAGRAPHS, "fr", first, cache)
+    second = FakeModel(spec())
+    out2, stats2 = translate_paragraphs(PARAGRAPHS, "fr", second, cache)
+    assert out1 == out2
+    assert second.calls == 0 and second.token_counts == 0
+    assert (stats2.segments, stats2.cache_hits, stats2.cache_misses) == (stats1.segments, 5, 0)
+
+
+def test_repeated_sentence_is_translated_once_and_counted_as_a_hit(tmp_path):
+    model, _, stats = run(PARAGRAPHS, tmp_path)
+    sent = [text for batch in model.batches for text in batch]
+    assert sent.count("Le maire a parlé.") == 1
+    assert (stats.segments, stats.cache_misses, stats.cache_hits) == (5, 4, 1)
+
+
+def test_changed_generation_setting_misses_the_cache(tmp_path):
+    cache = Cache(tmp_path / "c")
+    translate_paragraphs(PARAGRAPHS, "fr", FakeModel(spec()), cache)
+    changed = FakeModel(spec(generation={"num_beams": 3, "max_new_tokens": 512}))
+    _, stats = translate_paragraphs(PARAGRAPHS, "fr", changed, cache)
+    assert stats.cache_misses == 4 and changed.calls > 0
+
+
+def test_each_batch_is_cached_as_soon_as_it_is_translated(tmp_path):
+    cache = Cache(tmp_path / "c")
+
+    class FailsOnSecondBatch(FakeModel):
+        def generate(self, texts, settings):
+            if self.calls == 1:
+                raise RuntimeError("killed")
+            return super().generate(texts, settings)
+
+    paragraphs = [" ".join(f"Phrase numéro {i}." for i in range(6))]
+    with pytest.raises(RuntimeError, match="killed"):
+        translate_paragraphs(paragraphs, "fr", FailsOnSecondBatch(spec(batch_size=3)), cache)
+    again = FakeModel(spec(batch_size=3))
+    _, stats = translate_paragraphs(paragraphs, "fr", again, cache)
+    assert (stats.cache_hits, stats.cache_misses) == (3, 3)
