@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a runtime failure (one line on stderr), 2 a usage error
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -140,6 +141,9 @@ def summarize(
     from summarizer.output import RENDERERS, write_atomically
     from summarizer.pipeline import Summarizer
 
+    if quiet:
+        # Read by huggingface_hub when it is imported, which happens later if at all.
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     if source_lang is not None and not source_lang.isalpha():
         raise click.BadParameter("expected a language code such as fr", param_hint="--source-lang")
     text = read_article(path)

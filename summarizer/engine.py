@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,11 +36,15 @@ class Model(Protocol):
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]: ...
 
 
+ProgressCallback = Callable[[str], None]
+
+
 class TransformersModel:
     """A seq2seq model and its tokenizer, loaded on first use."""
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, on_progress: ProgressCallback | None = None) -> None:
         self.spec = spec
+        self._on_progress = on_progress or (lambda message: None)
         self._tokenizer: Any = None
         self._model: Any = None
 
@@ -70,16 +75,26 @@ class TransformersModel:
     def _load(self) -> None:
         if self._model is not None:
             return
+        if not self.spec.is_local and not is_present_locally(self.spec):
+            if offline():
+                raise ModelError(
+                    f"model {self.spec.name!r} ({self.spec.model}) is not in the local Hugging "
+                    "Face cache and HF_HUB_OFFLINE is set: run "
+                    f"`summarizer models pull {self.spec.name}` with network access first"
+                )
+            self._on_progress(f"downloading {self.spec.model} from the Hugging Face hub")
+            pull(self.spec)
+        self._on_progress(f"loading {self.spec.name}")
         self._tokenizer, self._model = load_pretrained(self.spec)
 
 
-def load_model(spec: ModelSpec) -> TransformersModel:
+def load_model(spec: ModelSpec, on_progress: ProgressCallback | None = None) -> TransformersModel:
     """A lazily loading model for `spec`: nothing is imported until it is used."""
-    return TransformersModel(spec)
+    return TransformersModel(spec, on_progress)
 
 
 def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
-    """Tokenizer and model from a local folder or the hub (or the local hub cache)."""
+    """Tokenizer and model from a local folder or the local Hugging Face cache; no network."""
     if spec.is_local and not Path(spec.model).is_dir():
         raise ModelError(
             f"model {spec.name!r}: folder {spec.model} does not exist; "
@@ -93,33 +108,26 @@ def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
     warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    options: dict[str, Any] = {"trust_remote_code": False}
+    # Never run code shipped with a model; the files were fetched beforehand by pull().
+    options: dict[str, Any] = {"trust_remote_code": False, "local_files_only": True}
     if not spec.is_local and spec.revision:
         options["revision"] = spec.revision
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.model, **options)
         model = transformers.AutoModelForSeq2SeqLM.from_pretrained(spec.model, **options)
-    except OSError as exc:
-        raise ModelError(_load_failure(spec, exc)) from exc
-    except ValueError as exc:
-        raise ModelError(f"model {spec.name!r} ({spec.model}) cannot be loaded: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        where = spec.model if spec.is_local else f"the local copy of {spec.model}"
+        raise ModelError(
+            f"model {spec.name!r}: {where} cannot be loaded ({_first_line(exc)}); "
+            f"check the folder, or run `summarizer models pull {spec.name}` again"
+        ) from exc
     model.eval()
     return tokenizer, model
 
 
-def _load_failure(spec: ModelSpec, exc: OSError) -> str:
-    if spec.is_local:
-        return f"model {spec.name!r}: {spec.model} is not a loadable model folder ({exc})"
-    if offline():
-        return (
-            f"model {spec.name!r} ({spec.model}) is not in the local Hugging Face cache and "
-            f"HF_HUB_OFFLINE is set: run `summarizer models pull {spec.name}` with network "
-            "access first"
-        )
-    return (
-        f"model {spec.name!r} ({spec.model}) could not be downloaded: check the network, or "
-        f"run `summarizer models pull {spec.name}` where there is one"
-    )
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def offline() -> bool:
@@ -185,8 +193,12 @@ def pull(spec: ModelSpec) -> Path:
         if not is_present_locally(spec):
             raise ModelError(f"model {spec.name!r}: {spec.model} holds no config.json")
         return Path(spec.model)
+    import logging
+
     from huggingface_hub import HfApi, snapshot_download
 
+    # The hub client logs every retry; the user gets one line from us instead.
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         files = HfApi().list_repo_files(spec.model, revision=spec.revision)
         # Prefer safetensors: no pickle is ever loaded when the repository has them.
@@ -198,8 +210,19 @@ def pull(spec: ModelSpec) -> Path:
                 allow_patterns=["*.json", "*.spm", "*.model", "*.txt", weights],
             )
         )
-    except Exception as exc:  # huggingface_hub raises many kinds; each means "not downloaded"
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except Exception as exc:  # many types, all meaning "not downloaded"
         raise ModelError(
-            f"could not download model {spec.name!r} ({spec.model}): {reason}"
+            f"could not download model {spec.name!r} ({spec.model}): {_download_failure(exc, spec)}"
         ) from exc
+
+
+def _download_failure(exc: Exception, spec: ModelSpec) -> str:
+    from huggingface_hub import errors
+
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return "HF_HUB_OFFLINE is set; unset it to download"
+    if isinstance(exc, errors.RepositoryNotFoundError):
+        return "no such model on the hub (or it is private)"
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return f"the hub has no revision {spec.revision!r}"
+    return f"cannot reach the Hugging Face hub ({_first_line(exc)})"

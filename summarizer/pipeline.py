@@ -23,7 +23,7 @@ from summarizer.language import detect_language
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import TranslationStats, translate_paragraphs
 
-ModelLoader = Callable[[ModelSpec], Model]
+ModelLoader = Callable[[ModelSpec, Callable[[str], None]], Model]
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Summarizer:
 
     def model(self, spec: ModelSpec) -> Model:
         if spec.name not in self._models:
-            self._models[spec.name] = self._model_loader(spec)
+            self._models[spec.name] = self._model_loader(spec, self._progress)
         return self._models[spec.name]
 
     def run(self, text: str, *, source_language: str | None = None, name: str = "<text>") -> Result:

@@ -20,6 +20,8 @@ FINAL_TASK = "summary"
 MAX_SUMMARY_SHARE = 0.5
 # ...but never fewer tokens than this.
 MIN_SUMMARY_TOKENS = 8
+# A text this short (or shorter than the configured min_length) is its own summary.
+SHORT_TEXT_TOKENS = 2 * MIN_SUMMARY_TOKENS
 MAX_ROUNDS = 12
 
 
@@ -60,7 +62,7 @@ def summarize_text(
     stats.cache_misses = 1
 
     limit = model.spec.max_input_tokens
-    if model.count_tokens(text) <= settings.get("min_length", MIN_SUMMARY_TOKENS):
+    if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
         summary = Summary(text, summarized=False, stats=stats)
     else:
         sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]

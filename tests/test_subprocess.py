@@ -1,0 +1,54 @@
+"""The installed command run as a user runs it, in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.articles import FRENCH_ARTICLE
+
+
+def run_summarizer(args, cwd, extra_env=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    return {
+        line.split("|")[-1].strip()
+        for line in importtime_stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def test_cached_rerun_imports_neither_torch_nor_transformers(tmp_path, tiny_config):
+    article = tmp_path / "article.txt"
+    article.write_text(FRENCH_ARTICLE, encoding="utf-8")
+    args = ["-m", "summarizer", "summarize", str(article), "--config", str(tiny_config)]
+    env = {"SUMMARIZER_CACHE_DIR": str(tmp_path / "cache")}
+
+    cold = run_summarizer([*args, "--format", "json"], tmp_path, env)
+    assert cold.returncode == 0, cold.stderr
+    cached = run_summarizer(["-X", "importtime", *args, "--format", "json", "-q"], tmp_path, env)
+    assert cached.returncode == 0, cached.stderr
+
+    modules = imported_modules(cached.stderr)
+    assert "summarizer.engine" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers")}
+    first, second = json.loads(cold.stdout), json.loads(cached.stdout)
+    assert second["stats"]["translation"]["cache_misses"] == 0
+    assert second["stats"]["summarization"]["cache_misses"] == 0
+    assert {k: v for k, v in first.items() if k not in ("stats", "seconds")} == {
+        k: v for k, v in second.items() if k not in ("stats", "seconds")
+    }
+
+
+def test_bad_input_in_a_real_process_is_one_line_and_exit_1(tmp_path):
+    result = run_summarizer(["-m", "summarizer", "summarize", str(tmp_path / "nope.txt")], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == f"Error: no such file: {tmp_path / 'nope.txt'}\n"
+    assert result.stdout == ""
