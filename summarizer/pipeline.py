@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from summarizer.cache import Cache, NullCache
+from summarizer.cache import Cache, NullCache, make_key
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import join_paragraphs, split_paragraphs
 from summarizer.engine import Model, load_model
 from summarizer.errors import InputError
-from summarizer.language import detect_language
+from summarizer.language import TASK as LANGUAGE_TASK
+from summarizer.language import detect_language, detector_identity
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import TranslationStats, translate_paragraphs
 
@@ -84,7 +85,7 @@ class Summarizer:
         if not paragraphs:
             raise InputError(f"{name} is empty: there is no text to summarize")
         source_text = join_paragraphs(paragraphs)
-        language = (source_language or detect_language(source_text)).lower()
+        language = (source_language or self._detect_language(source_text)).lower()
         translator = self.config.translator_for(language)
 
         translation_stats = TranslationStats()
@@ -124,6 +125,17 @@ class Summarizer:
             },
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _detect_language(self, text: str) -> str:
+        """Detection is cached like model outputs: loading the detector costs more than a
+        whole cached run otherwise would."""
+        identity = detector_identity()
+        key = make_key(LANGUAGE_TASK, identity, {}, text)
+        language = self.cache.get_many([key]).get(key)
+        if language is None:
+            language = detect_language(text)
+            self.cache.put_many(LANGUAGE_TASK, identity, {key: language})
+        return language
 
     def close(self) -> None:
         self.cache.close()

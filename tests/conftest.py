@@ -17,40 +17,6 @@ os.environ.pop("SUMMARIZER_CONFIG", None)
 
 from tests.tiny_models import build_tiny_models
 
-TINY_CONFIG = """
-[pipeline]
-target_language = "en"
-summarizer = "tiny-bart"
-
-[pipeline.translators]
-fr = "tiny-marian"
-
-[models.tiny-marian]
-task = "translation"
-source = "fr"
-target = "en"
-model = "{marian}"
-max_input_tokens = 64
-batch_size = 16
-
-[models.tiny-marian.generation]
-num_beams = 2
-max_new_tokens = 48
-
-[models.tiny-bart]
-task = "summarization"
-target = "en"
-model = "{bart}"
-max_input_tokens = 128
-batch_size = 2
-
-[models.tiny-bart.generation]
-num_beams = 2
-min_length = 4
-max_length = 24
-no_repeat_ngram_size = 3
-"""
-
 
 class NetworkAccessError(BaseException):
     """A BaseException, so that no `except Exception` in a library can swallow it."""
@@ -88,9 +54,4 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models.toml pointing at the tiny local models."""
-    path = tmp_path_factory.mktemp("config") / "tiny.toml"
-    path.write_text(
-        TINY_CONFIG.format(marian=tiny_models["marian"], bart=tiny_models["bart"]),
-        encoding="utf-8",
-    )
-    return path
+    return write_tiny_config(tmp_path_factory.mktemp("config") / "tiny.toml", tiny_models)

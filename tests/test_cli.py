@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from click.testing import CliRunner
@@ -211,3 +212,10 @@ def test_models_pull_accepts_local_folders_and_reports_hub_failures(tiny_config,
     assert failed.stderr.splitlines()[-1].startswith("Error: could not download model 'hub-sum'")
     unknown = invoke("models", "pull", "nope", "--config", tiny_config)
     assert unknown.exit_code == 1 and "unknown model 'nope'" in unknown.stderr
+
+
+def test_network_guard_fails_any_internet_connection():
+    from tests.conftest import NetworkAccessError
+
+    with pytest.raises(NetworkAccessError):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)

@@ -83,15 +83,47 @@ def test_short_text_is_returned_as_its_own_summary(tiny_config):
     assert result.summary == "Short note." and not result.summarized
 
 
+class InputRecorder:
+    """Wraps the real models to record every text that reaches generate()."""
+
+    def __init__(self) -> None:
+        self.inputs: dict[str, list[str]] = {}
+        self.models = {}
+
+    def __call__(self, spec, on_progress=None):
+        model = load_model(spec, on_progress)
+        real_generate = model.generate
+
+        def generate(texts, settings):
+            self.inputs.setdefault(spec.name, []).extend(texts)
+            return real_generate(texts, settings)
+
+        model.generate = generate
+        self.models[spec.name] = model
+        return model
+
+
 def test_long_article_keeps_all_paragraphs_and_is_summarized_from_several_chunks(tiny_config):
-    text = long_french_article(paragraphs=40, sentences_per_paragraph=25)
+    paragraphs = long_french_article(paragraphs=40, sentences_per_paragraph=25).split("\n\n")
+    # One sentence far over the translator's 64-token limit, in the middle of the article.
+    paragraphs[20] += " Puis " + " ".join(f"élément{i}" for i in range(150)) + " fin."
+    text = "\n\n".join(paragraphs)
     assert len(text.split()) >= 15_000
-    result = summarize_text(text, config=tiny_config)
+    recorder = InputRecorder()
+    result = Summarizer(tiny_config, model_loader=recorder).run(text)
+
     assert result.translation.count("\n\n") == 39
     assert all(p.strip() for p in result.translation.split("\n\n"))
-    assert result.stats["translation"]["segments"] == 40 * 25
+    assert result.stats["translation"]["segments"] == 40 * 25 + 1
     assert result.stats["summarization"]["chunks"] > 1
     assert result.summarized
+    # Nothing truncated: every word of the article reached the translator, in inputs that
+    # all fit its limit.
+    marian, bart = recorder.models["tiny-marian"], recorder.models["tiny-bart"]
+    sent = recorder.inputs["tiny-marian"]
+    assert sorted(" ".join(sent).split()) == sorted(text.split())
+    assert max(marian.count_tokens(piece) for piece in sent) <= 64
+    assert max(bart.count_tokens(chunk) for chunk in recorder.inputs["tiny-bart"]) <= 128
 
 
 def test_summarizer_can_be_chosen_by_name(tiny_config):

@@ -286,3 +286,53 @@ def build_tiny_models(root: pathlib.Path) -> dict[str, pathlib.Path]:
         _build_marian(folders["marian"])
         _build_bart(folders["bart"])
     return folders
+
+
+TINY_CONFIG = """\
+[pipeline]
+target_language = "en"
+summarizer = "tiny-bart"
+
+[pipeline.translators]
+fr = "tiny-marian"
+
+[models.tiny-marian]
+task = "translation"
+source = "fr"
+target = "en"
+model = "{marian}"
+max_input_tokens = 64
+batch_size = 16
+
+[models.tiny-marian.generation]
+num_beams = 2
+max_new_tokens = 48
+
+[models.tiny-bart]
+task = "summarization"
+target = "en"
+model = "{bart}"
+max_input_tokens = 128
+batch_size = 2
+
+[models.tiny-bart.generation]
+num_beams = 2
+min_length = 4
+max_length = 24
+no_repeat_ngram_size = 3
+"""
+
+
+def write_tiny_config(path: pathlib.Path, folders: dict[str, pathlib.Path]) -> pathlib.Path:
+    """A models.toml that serves French with the tiny models."""
+    path.write_text(TINY_CONFIG.format(**folders), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    # python -m tests.tiny_models DIR: tiny models and DIR/tiny.toml, to try the CLI by hand.
+    import sys
+
+    target = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "tiny-models").resolve()
+    config = write_tiny_config(target / "tiny.toml", build_tiny_models(target))
+    print(f"summarizer summarize ARTICLE --config {config}")
