@@ -15,7 +15,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="summarizer-test-hf-")
 os.environ.pop("SUMMARIZER_CONFIG", None)
 
-from tests.tiny_models import build_tiny_models
+from tests.tiny_models import build_tiny_models, write_tiny_config
 
 
 class NetworkAccessError(BaseException):
