@@ -28,6 +28,24 @@ class TranslationStats:
     cache_misses: int = 0
 
 
+def split_document(paragraphs: list[str], language: str) -> list[list[str]]:
+    """Each paragraph's sentences: the units sent to the translator."""
+    return [split_sentences(paragraph, language) for paragraph in paragraphs]
+
+
+def translatable_segments(sentences: list[list[str]]) -> list[str]:
+    """The sentences a model must see; empty and punctuation-only ones pass through."""
+    return [s for paragraph in sentences for s in paragraph if is_translatable(s)]
+
+
+def assemble(sentences: list[list[str]], translations: dict[str, str]) -> list[str]:
+    """Translated paragraphs, in the source's number and order."""
+    return [
+        " ".join(translations.get(sentence, sentence) for sentence in paragraph)
+        for paragraph in sentences
+    ]
+
+
 def translate_paragraphs(
     paragraphs: list[str],
     language: str,
@@ -36,14 +54,12 @@ def translate_paragraphs(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[list[str], TranslationStats]:
     """Paragraphs translated sentence by sentence; same number and order of paragraphs."""
-    sentences = [split_sentences(paragraph, language) for paragraph in paragraphs]
-    segments = [s for paragraph in sentences for s in paragraph if is_translatable(s)]
-    translations, stats = translate_segments(segments, model, cache, on_batch)
-    translated = [
-        " ".join(translations.get(sentence, sentence) for sentence in paragraph)
-        for paragraph in sentences
-    ]
-    return translated, stats
+    sentences = split_document(paragraphs, language)
+    segments = translatable_segments(sentences)
+    translations, computed = translate_segments(segments, model, cache, on_batch)
+    stats = TranslationStats(segments=len(segments), cache_misses=len(computed))
+    stats.cache_hits = stats.segments - stats.cache_misses
+    return assemble(sentences, translations), stats
 
 
 def translate_segments(
@@ -51,9 +67,12 @@ def translate_segments(
     model: Model,
     cache: Cache,
     on_batch: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, str], TranslationStats]:
-    """segment -> translation for every segment; the model sees each miss once."""
-    stats = TranslationStats(segments=len(segments))
+) -> tuple[dict[str, str], set[str]]:
+    """segment -> translation for every segment, and the set the model translated now.
+
+    Segments may come from many documents: each distinct one is looked up once, and the
+    misses share length-sorted batches.
+    """
     settings = dict(model.spec.generation)
     unique = list(dict.fromkeys(segments))
     identity = model.identity
@@ -61,11 +80,9 @@ def translate_segments(
     cached = cache.get_many(keys.values())
     translations = {s: cached[keys[s]] for s in unique if keys[s] in cached}
     misses = [segment for segment in unique if segment not in translations]
-    stats.cache_misses = len(misses)
-    stats.cache_hits = stats.segments - stats.cache_misses
     if misses:
         translations.update(_translate_misses(misses, model, cache, settings, on_batch))
-    return translations, stats
+    return translations, set(misses)
 
 
 def _translate_misses(
@@ -100,7 +117,7 @@ def _translate_misses(
         )
         finished.update(complete)
         if on_batch:
-            on_batch(min(start + batch_size, len(pieces)), len(pieces))
+            on_batch(len(finished), len(misses))
     return {segment: " ".join(done[p] for p in parts) for segment, parts in pieces_of.items()}
 
 
