@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,7 +17,9 @@ from typing import Any
 import click
 
 from summarizer import __version__
+from summarizer.corpus import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
 from summarizer.errors import SummarizerError
+from summarizer.progress import Progress
 
 EXIT_FAILURE = 1
 EXIT_INTERRUPTED = 130
@@ -95,39 +98,83 @@ def cli() -> None:
     """Translate news articles to English and summarize them, caching every model output."""
 
 
+def article_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Inputs, outputs and routing, shared by `summarize` and `translate`."""
+    options = [
+        click.argument("paths", nargs=-1, required=True, metavar="PATH..."),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "markdown", "json"]),
+            default="text",
+            show_default=True,
+            help="text: the summary (translate: the English text); markdown: Summary and "
+            "Translation sections; json: everything (JSON Lines for several inputs on stdout).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(path_type=Path),
+            help="For one file: write to this file. For folders or several files: the "
+            "output folder, mirroring the input tree (OUTDIR/REL/NAME.txt|.md|.json).",
+        ),
+        click.option(
+            "--glob",
+            "globs",
+            multiple=True,
+            metavar="PATTERN",
+            help="Which files to take from folders (repeatable) "
+            f"[default: {' '.join(DEFAULT_GLOBS)}].",
+        ),
+        click.option(
+            "--source-lang",
+            metavar="LANG",
+            help="The articles' language (e.g. fr), skipping detection.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return run_options(command)
+
+
 @cli.command()
-@click.argument("path", metavar="ARTICLE")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text: the summary; markdown: Summary and Translation sections; json: everything.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (whole or not at all) instead of stdout.",
-)
-@click.option(
-    "--source-lang",
-    metavar="LANG",
-    help="The article's language (e.g. fr), skipping detection.",
-)
+@article_options
 @click.option(
     "--summarizer",
     "summarizer_name",
     metavar="NAME",
     help="A summarization model declared in models.toml, instead of [pipeline] summarizer.",
 )
-@run_options
 @reports_errors
-def summarize(
-    path: str,
+def summarize(**options: Any) -> None:
+    """Translate articles to English when needed and summarize them.
+
+    PATH is a text file, - for stdin, or a folder (searched recursively). One file prints
+    its summary; folders and several files need -o OUTDIR (or --format json for JSON Lines
+    on stdout). A rerun skips documents whose output is current.
+    """
+    _process(summarize=True, **options)
+
+
+@cli.command()
+@article_options
+@reports_errors
+def translate(**options: Any) -> None:
+    """Translate articles to English (English ones are passed through).
+
+    PATH is a text file, - for stdin, or a folder (searched recursively); see `summarize`
+    for how outputs are laid out.
+    """
+    _process(summarize=False, summarizer_name=None, **options)
+
+
+def _process(
+    *,
+    summarize: bool,
+    paths: tuple[str, ...],
     output_format: str,
     output: Path | None,
+    globs: tuple[str, ...],
     source_lang: str | None,
     summarizer_name: str | None,
     config_path: Path | None,
@@ -136,9 +183,7 @@ def summarize(
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Translate ARTICLE (a text file, or - for stdin) to English and print its summary."""
-    from summarizer.documents import read_article
-    from summarizer.output import RENDERERS, write_atomically
+    from summarizer.output import EXTENSIONS, RENDERERS, render_json_line, write_atomically
     from summarizer.pipeline import Summarizer
 
     if quiet:
@@ -146,27 +191,106 @@ def summarize(
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     if source_lang is not None and not source_lang.isalpha():
         raise click.BadParameter("expected a language code such as fr", param_hint="--source-lang")
-    text = read_article(path)
+    single = _single_input(paths, output)
+    if "-" in paths and not single:
+        raise click.UsageError("- (stdin) can only be used alone")
+    for path in paths:
+        if path != "-" and not os.path.lexists(path):
+            raise click.BadParameter(f"no such file or folder: {path}", param_hint="PATH")
+    progress = Progress(0, enabled=not quiet and not single)
     summarizer = Summarizer(
         config_path,
         cache_dir=cache_dir,
         use_cache=not no_cache,
         summarizer=summarizer_name,
-        on_progress=None if quiet else _progress,
+        on_progress=_progress if single and not quiet else None,
+        on_segments=progress.add_segments,
     )
     try:
-        result = summarizer.run(
-            text, source_language=source_lang, name="-" if path == "-" else path
+        if single:
+            _process_one(
+                summarizer,
+                paths[0],
+                output,
+                RENDERERS[output_format],
+                summarize,
+                source_lang,
+                quiet,
+                write_atomically,
+            )
+            return
+        if output is None and output_format != "json":
+            raise click.UsageError(
+                "several inputs need -o OUTDIR, or --format json for JSON Lines on stdout"
+            )
+        inputs = [Path(path) for path in paths]
+        if output is not None:
+            _check_outdir(output, inputs)
+            plan = plan_jobs(inputs, output, globs or DEFAULT_GLOBS, EXTENSIONS[output_format])
+            render = RENDERERS[output_format]
+        else:
+            found = find_inputs(inputs, globs or DEFAULT_GLOBS, None)
+            plan = Plan(jobs=[Job(source, None) for source in found])
+            render = render_json_line
+        progress.total = len(plan.jobs) + len(plan.refused)
+        _install_sigterm_handler()
+        run_jobs(
+            summarizer,
+            plan,
+            outdir=output,
+            render=render,
+            emit=lambda text: click.echo(text, nl=False),
+            summarize=summarize,
+            source_language=source_lang,
+            progress=progress,
         )
     finally:
         summarizer.close()
-    rendered = RENDERERS[output_format](result)
+    if not quiet:
+        click.echo(progress.finish(), err=True)
+    if progress.counts["failed"]:
+        sys.exit(EXIT_FAILURE)
+
+
+def _single_input(paths: tuple[str, ...], output: Path | None) -> bool:
+    """One file (or stdin) whose output is one file or stdout, as opposed to a folder run."""
+    if len(paths) != 1:
+        return False
+    if paths[0] == "-":
+        return True
+    return not Path(paths[0]).is_dir() and not (output is not None and output.is_dir())
+
+
+def _process_one(summarizer, path, output, render, summarize, source_lang, quiet, write) -> None:
+    from summarizer.documents import read_article
+
+    text = read_article(path)
+    result = summarizer.run(text, source_language=source_lang, name=path, summarize=summarize)
     if output is None:
-        click.echo(rendered, nl=False)
+        click.echo(render(result), nl=False)
     else:
-        write_atomically(output, rendered)
+        write(output, render(result))
         if not quiet:
             _progress(f"wrote {output}")
+
+
+def _check_outdir(outdir: Path, inputs: list[Path]) -> None:
+    if outdir.exists() and not outdir.is_dir():
+        raise click.BadParameter(f"{outdir} exists and is not a folder", param_hint="-o")
+    for path in inputs:
+        if path.is_dir() and os.path.realpath(path) == os.path.realpath(outdir):
+            raise click.BadParameter(
+                f"the output folder cannot be the input folder {path}", param_hint="-o"
+            )
+
+
+def _install_sigterm_handler() -> None:
+    """SIGTERM ends a folder run like Ctrl-C: finished work is kept, the manifest written."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _progress(message: str) -> None:

@@ -74,6 +74,11 @@ class ModelSpec:
     # Passed to generate(); the stages bound the length settings per input.
     generation: dict[str, int | float | bool] = field(default_factory=dict)
 
+    @property
+    def output_settings(self) -> dict[str, int | float | bool]:
+        """Every setting that can change an output: part of each cache key."""
+        return {**self.generation, "max_input_tokens": self.max_input_tokens}
+
 
 @dataclass(frozen=True)
 class Config:

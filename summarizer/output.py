@@ -11,14 +11,22 @@ from pathlib import Path
 from summarizer.pipeline import Result
 
 
+def english_text(result: Result) -> str:
+    """The article in English: its translation, or the source when it was English."""
+    return result.translation if result.translation is not None else result.source_text
+
+
 def render_text(result: Result) -> str:
-    return result.summary + "\n"
+    """The summary; for a translation-only run, the English text."""
+    return (result.summary if result.summary is not None else english_text(result)) + "\n"
 
 
 def render_markdown(result: Result) -> str:
-    sections = ["## Summary\n\n" + result.summary + "\n"]
-    if result.translation is not None:
-        sections.append("## Translation\n\n" + result.translation + "\n")
+    sections = []
+    if result.summary is not None:
+        sections.append("## Summary\n\n" + result.summary + "\n")
+    if result.translated or result.summary is None:
+        sections.append("## Translation\n\n" + english_text(result) + "\n")
     return "\n".join(sections)
 
 
@@ -26,17 +34,26 @@ def render_json(result: Result) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
+def render_json_line(result: Result) -> str:
+    """One line per document: JSON Lines on stdout for many documents."""
+    return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+
+
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "json": render_json,
 }
+EXTENSIONS = {"text": ".txt", "markdown": ".md", "json": ".json"}
 
 
 def write_atomically(path: Path, content: str) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The pid in the name lets a later run tell a killed run's leftovers from live files.
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(content)

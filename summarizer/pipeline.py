@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache, make_key
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import join_paragraphs, split_paragraphs
@@ -250,6 +253,18 @@ class Summarizer:
             },
             seconds=round(item.seconds + time.perf_counter() - started, 3),
         )
+
+    def fingerprint(self, *, summarize: bool, extra: str = "") -> str:
+        """Identifies every model and setting that could shape an output of this run."""
+        specs = [self.config.models[name] for name in sorted(set(self.config.translators.values()))]
+        if summarize:
+            specs.append(self.summarizer_spec)
+        material = [CACHE_SCHEMA, self.config.target_language, summarize, extra]
+        for spec in specs:
+            identity = self.model(spec).identity
+            material.append([spec.name, identity, sorted(spec.output_settings.items())])
+        material.append(detector_identity())
+        return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
     def _detect_language(self, text: str) -> str:
         """Detection is cached like model outputs: loading the detector costs more than a

@@ -51,8 +51,9 @@ def summarize_text(
 ) -> Summary:
     """One English summary of `text` (paragraphs separated by blank lines)."""
     settings = dict(model.spec.generation)
+    key_settings = model.spec.output_settings
     stats = SummarizationStats()
-    final_key = make_key(FINAL_TASK, model.identity, settings, text)
+    final_key = make_key(FINAL_TASK, model.identity, key_settings, text)
     cached = cache.get_many([final_key]).get(final_key)
     if cached is not None:
         record = json.loads(cached)
@@ -89,7 +90,11 @@ def summarize_text(
     cache.put_many(
         FINAL_TASK,
         identity,
-        {make_key(FINAL_TASK, identity, settings, text): json.dumps(record, ensure_ascii=False)},
+        {
+            make_key(FINAL_TASK, identity, key_settings, text): json.dumps(
+                record, ensure_ascii=False
+            )
+        },
     )
     return summary
 
@@ -102,7 +107,8 @@ def _summarize_chunks(
     stats: SummarizationStats,
 ) -> list[str]:
     identity = model.identity
-    keys = [make_key(TASK, identity, settings, chunk) for chunk in chunks]
+    key_settings = model.spec.output_settings
+    keys = [make_key(TASK, identity, key_settings, chunk) for chunk in chunks]
     found = cache.get_many(keys)
     summaries = {chunk: found[key] for chunk, key in zip(chunks, keys, strict=True) if key in found}
     misses = sorted({c for c in chunks if c not in summaries}, key=len)
@@ -116,7 +122,10 @@ def _summarize_chunks(
         cache.put_many(
             TASK,
             identity,
-            {make_key(TASK, identity, settings, c): s for c, s in zip(batch, outputs, strict=True)},
+            {
+                make_key(TASK, identity, key_settings, c): s
+                for c, s in zip(batch, outputs, strict=True)
+            },
         )
     return [summaries[chunk] for chunk in chunks]
 

@@ -73,15 +73,15 @@ def translate_segments(
     Segments may come from many documents: each distinct one is looked up once, and the
     misses share length-sorted batches.
     """
-    settings = dict(model.spec.generation)
+    key_settings = model.spec.output_settings
     unique = list(dict.fromkeys(segments))
     identity = model.identity
-    keys = {segment: make_key(TASK, identity, settings, segment) for segment in unique}
+    keys = {segment: make_key(TASK, identity, key_settings, segment) for segment in unique}
     cached = cache.get_many(keys.values())
     translations = {s: cached[keys[s]] for s in unique if keys[s] in cached}
     misses = [segment for segment in unique if segment not in translations]
     if misses:
-        translations.update(_translate_misses(misses, model, cache, settings, on_batch))
+        translations.update(_translate_misses(misses, model, cache, on_batch))
     return translations, set(misses)
 
 
@@ -89,9 +89,10 @@ def _translate_misses(
     misses: list[str],
     model: Model,
     cache: Cache,
-    settings: dict[str, Any],
     on_batch: Callable[[int, int], None] | None,
 ) -> dict[str, str]:
+    settings = dict(model.spec.generation)
+    key_settings = model.spec.output_settings
     limit = model.spec.max_input_tokens
     # A segment over the model's input limit is translated in pieces, never truncated.
     pieces_of = {segment: split_to_fit(segment, limit, model.count_tokens) for segment in misses}
@@ -113,7 +114,7 @@ def _translate_misses(
         cache.put_many(
             TASK,
             identity,
-            {make_key(TASK, identity, settings, s): text for s, text in complete.items()},
+            {make_key(TASK, identity, key_settings, s): text for s, text in complete.items()},
         )
         finished.update(complete)
         if on_batch:

@@ -14,6 +14,9 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="summarizer-test-hf-")
 os.environ.pop("SUMMARIZER_CONFIG", None)
+# The tiny models gain nothing from several threads, and on a busy 2-core machine the
+# threads' spin-waits make every operation thousands of times slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from tests.tiny_models import build_tiny_models, write_tiny_config
 

@@ -128,9 +128,7 @@ def test_version():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ("{tmp}/absent.txt --config {config}", "no such file"),
         ("{tmp}/empty.txt --config {config}", "is empty"),
-        ("{tmp} --config {config}", "is a directory"),
         ("{tmp}/a.txt --config {tmp}/nope.toml", "config file not found"),
         ("{tmp}/a.txt --config {tmp}/bad.toml", "bad.toml: [models.x] modle: unknown key"),
         ("{tmp}/a.txt --config {config} --summarizer x", "unknown summarizer 'x'"),
@@ -155,6 +153,9 @@ def test_failures_print_one_line_and_exit_1(tmp_path, tiny_config, args, message
         ["summarize", "a.txt", "--format", "yaml"],
         ["summarize", "a.txt", "--source-lang", "f1"],
         ["summarize", "a.txt", "--bogus"],
+        ["summarize", "absent.txt"],
+        ["summarize", "a.txt", "b.txt"],
+        ["summarize", "-", "a.txt", "-o", "out"],
         ["frobnicate"],
     ],
 )
@@ -163,9 +164,10 @@ def test_usage_errors_exit_2(args):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    result = invoke("summarize", tmp_path / "absent.txt", "--debug")
+    (tmp_path / "empty.txt").write_text("\n")
+    result = invoke("summarize", tmp_path / "empty.txt", "--debug")
     assert result.exit_code == 1
-    assert "Traceback" in result.stderr and "no such file" in result.stderr
+    assert "Traceback" in result.stderr and "is empty" in result.stderr
 
 
 HUB_CONFIG = """

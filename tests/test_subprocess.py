@@ -48,7 +48,8 @@ def test_cached_rerun_imports_neither_torch_nor_transformers(tmp_path, tiny_conf
 
 
 def test_bad_input_in_a_real_process_is_one_line_and_exit_1(tmp_path):
-    result = run_summarizer(["-m", "summarizer", "summarize", str(tmp_path / "nope.txt")], tmp_path)
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02")
+    result = run_summarizer(["-m", "summarizer", "summarize", "binary.txt"], tmp_path)
     assert result.returncode == 1
-    assert result.stderr == f"Error: no such file: {tmp_path / 'nope.txt'}\n"
+    assert result.stderr == "Error: binary.txt is a binary file, not text\n"
     assert result.stdout == ""
