@@ -57,3 +57,38 @@ def long_french_article(paragraphs: int = 40, sentences_per_paragraph: int = 25)
             )
         blocks.append(" ".join(sentences))
     return "\n\n".join(blocks) + "\n"
+
+
+def french_article(number: int, sentences: int = 12) -> str:
+    """A distinct article per number, made of varied invented sentences in 3 paragraphs."""
+    places = ["Lyon", "Nantes", "Brest", "Dijon", "Nîmes", "Metz", "Rouen"]
+    topics = [
+        "la rénovation de la gare",
+        "le prix des transports",
+        "la fermeture d'une usine",
+        "l'ouverture d'une école",
+        "le festival de musique",
+        "la sécheresse de l'été",
+    ]
+    verbs = ["a annoncé", "a critiqué", "a défendu", "a présenté", "a reporté"]
+    lines = [
+        f"À {places[(number + i) % 7]}, le conseil {verbs[(number * 3 + i) % 5]} "
+        f"{topics[(number + 2 * i) % 6]} lors de la séance {number}-{i}."
+        for i in range(sentences)
+    ]
+    third = max(1, sentences // 3)
+    return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
+
+
+def write_corpus(root, count: int, folders: int = 4):
+    """count articles spread over nested subfolders of root; returns their paths."""
+    from pathlib import Path
+
+    paths = []
+    for number in range(count):
+        folder = Path(root) / f"section-{number % folders}" / f"day-{number % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"article-{number:04d}.txt"
+        path.write_text(french_article(number), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,286 @@
+"""Folder runs: mirrored outputs, bad files, safety, resume, manifest, progress."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from summarizer import documents
+from summarizer.cli import cli
+from summarizer.engine import TransformersModel
+from summarizer.pipeline import Article, Summarizer
+from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
+from tests.fakes import FakeModel
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def manifest(outdir: Path) -> list[dict]:
+    lines = (outdir / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def outputs(outdir: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(outdir)): path.read_text(encoding="utf-8")
+        for path in sorted(outdir.rglob("*"))
+        if path.is_file() and path.name != "manifest.jsonl"
+    }
+
+
+def test_folder_outputs_mirror_the_input_tree(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    sources = write_corpus(corpus, 8)
+    (corpus / "notes.md").write_text("not an article type")
+    (corpus / ".hidden.txt").write_text(french_article(99))
+    single = tmp_path / "extra.txt"
+    single.write_text(ENGLISH_ARTICLE)
+    out = tmp_path / "out"
+    result = invoke("translate", corpus, single, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 0, result.output
+    expected = {str(p.relative_to(corpus)) for p in sources} | {"extra.txt"}
+    assert set(outputs(out)) == expected
+    rows = manifest(out)
+    assert len(rows) == 9 and {row["status"] for row in rows} == {"written"}
+    assert set(rows[0]) >= {
+        "input", "output", "status", "source_language", "segments",
+        "cache_hits", "cache_misses", "seconds", "error",
+    }  # fmt: skip
+    extra = next(row for row in rows if row["output"] == "extra.txt")
+    assert extra["source_language"] == "en" and extra["segments"] == 0
+    assert (out / "extra.txt").read_text() == "\n\n".join(
+        documents.split_paragraphs(ENGLISH_ARTICLE)
+    ) + "\n"
+    assert "9 written, 0 already up to date, 0 failed" in result.stderr
+
+
+def test_format_chooses_the_extension_and_glob_the_inputs(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 4)
+    (corpus / "page.text").write_text(french_article(7))
+    out = tmp_path / "out"
+    result = invoke(
+        "summarize", corpus, "-o", out, "--format", "json", "--glob", "*.text", "-q",
+        "--config", tiny_config,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert list(outputs(out)) == ["page.json"]
+    assert json.loads((out / "page.json").read_text())["summary"] is not None
+
+
+def test_json_without_outdir_writes_json_lines(tmp_path, tiny_config):
+    write_corpus(tmp_path / "corpus", 3)
+    result = invoke(
+        "translate", tmp_path / "corpus", "--format", "json", "-q", "--config", tiny_config
+    )
+    assert result.exit_code == 0, result.output
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(objects) == 3
+    assert all(obj["translated"] and obj["summary"] is None for obj in objects)
+
+
+def test_bad_files_are_reported_and_skipped_and_the_run_exits_1(tmp_path, tiny_config, monkeypatch):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 3)
+    (corpus / "empty.txt").write_text(" \n")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
+    (corpus / "latin.txt").write_bytes("caf\xe9 cr\xe8me \xff".encode("latin-1"))
+    (corpus / "huge.txt").write_text("Un mot. " * 400)
+    monkeypatch.setattr(documents, "MAX_INPUT_BYTES", 1000)
+    out = tmp_path / "out"
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1
+    rows = {Path(row["input"]).name: row for row in manifest(out)}
+    failed = {name for name, row in rows.items() if row["status"] == "failed"}
+    assert failed == {"empty.txt", "binary.txt", "latin.txt", "huge.txt"}
+    assert all(rows[name]["error"] for name in failed)
+    assert len([row for row in rows.values() if row["status"] == "written"]) == 3
+    for name in failed:
+        assert f"failed: {corpus / name}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "3 written, 0 already up to date, 4 failed" in result.stderr
+
+
+def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_config, monkeypatch):
+    corpus = tmp_path / "corpus"
+    sources = write_corpus(corpus, 5)
+    out = tmp_path / "out"
+    assert invoke("translate", corpus, "-o", out, "--config", tiny_config).exit_code == 0
+    before = outputs(out)
+
+    def no_loading(self):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(TransformersModel, "_load", no_loading)
+    # No model and no cache at all: only the manifest can tell the outputs are current.
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert {row["status"] for row in manifest(out)} == {"up_to_date"}
+    assert "0 written, 5 already up to date" in result.stderr
+    assert outputs(out) == before
+
+    monkeypatch.undo()
+    sources[0].write_text(french_article(1234), encoding="utf-8")
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    statuses = sorted(row["status"] for row in manifest(out))
+    assert statuses == ["up_to_date"] * 4 + ["written"]
+
+
+def test_changed_settings_make_outputs_stale(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    out = tmp_path / "out"
+    invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(
+        tiny_config.read_text().replace("max_new_tokens = 48", "max_new_tokens = 40")
+    )
+    invoke("translate", corpus, "-o", out, "--config", changed)
+    assert {row["status"] for row in manifest(out)} == {"written"}
+
+
+def test_outdir_inside_the_input_tree_never_reads_its_outputs(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    sources = write_corpus(corpus, 3)
+    originals = {path: path.read_bytes() for path in sources}
+    out = corpus / "english"
+    for _ in range(2):
+        result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+        assert result.exit_code == 0, result.output
+        assert len(manifest(out)) == 3
+    assert all(path.read_bytes() == content for path, content in originals.items())
+    assert not (out / "english").exists()
+
+
+def test_outputs_never_overwrite_inputs_or_leave_outdir(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    article = corpus / "a.txt"
+    article.write_text(french_article(1))
+    other = corpus / "b.txt"
+    other.write_text(french_article(2))
+    result = invoke("translate", article, other, "-o", corpus, "--config", tiny_config)
+    assert result.exit_code == 1
+    assert article.read_text() == french_article(1) and other.read_text() == french_article(2)
+    assert "is an input file" in result.stderr
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    nested = tmp_path / "nested"
+    (nested / "sub").mkdir(parents=True)
+    (nested / "sub" / "c.txt").write_text(french_article(3))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").symlink_to(outside, target_is_directory=True)
+    result = invoke("translate", nested, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1
+    assert "would leave" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+def test_symlinked_folders_are_not_followed(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    elsewhere = tmp_path / "elsewhere"
+    write_corpus(elsewhere, 3)
+    (corpus / "link").symlink_to(elsewhere, target_is_directory=True)
+    out = tmp_path / "out"
+    invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert len(manifest(out)) == 2
+
+
+def test_outdir_equal_to_an_input_folder_is_a_usage_error(tmp_path, tiny_config):
+    write_corpus(tmp_path / "corpus", 1)
+    result = invoke("translate", tmp_path / "corpus", "-o", tmp_path / "corpus")
+    assert result.exit_code == 2
+
+
+def test_temporary_files_of_killed_runs_are_removed(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 1)
+    out = tmp_path / "out" / "section-0" / "day-0"
+    out.mkdir(parents=True)
+    dead = out / ".article-0000.txt.999999999.x1y2z3.tmp"
+    dead.write_text("half")
+    alive = out / f".article-0000.txt.{os.getpid()}.abcdef.tmp"
+    alive.write_text("in progress")
+    invoke("translate", corpus, "-o", tmp_path / "out", "--config", tiny_config, "-q")
+    assert not dead.exists()
+    assert alive.exists()
+
+
+def test_quiet_folder_run_prints_only_failures(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    (corpus / "empty.txt").write_text("")
+    result = invoke("translate", corpus, "-o", tmp_path / "out", "-q", "--config", tiny_config)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"failed: {corpus / 'empty.txt'} is empty: there is no text to summarize"
+    ]
+
+
+def test_batches_mix_sentences_from_several_documents(tiny_config):
+    fakes = {}
+
+    def loader(spec, on_progress=None):
+        fakes[spec.name] = FakeModel(spec)
+        return fakes[spec.name]
+
+    summarizer = Summarizer(tiny_config, model_loader=loader, use_cache=False)
+    articles = [Article(f"doc{i}", french_article(i, sentences=6)) for i in range(6)]
+    results = summarizer.run_batch(articles, summarize=False)
+    marian = fakes["tiny-marian"]
+    assert sum(len(batch) for batch in marian.batches) == 36
+    assert marian.calls == 3  # 36 sentences in batches of 16
+    mixed = [
+        {result.input for result in results for text in batch if text in result.source_text}
+        for batch in marian.batches
+    ]
+    assert all(len(documents_in_batch) > 1 for documents_in_batch in mixed)
+    sent = [text for batch in marian.batches for text in batch]
+    assert [len(t) for t in sent] == sorted(len(t) for t in sent)
+    assert all(not isinstance(result, Exception) for result in results)
+
+
+def test_one_document_with_an_unknown_language_does_not_stop_the_others(tiny_config):
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, p=None: FakeModel(spec))
+    results = summarizer.run_batch(
+        [Article("fr", french_article(1)), Article("de", "Guten Tag. Wie geht es Ihnen heute?")],
+        source_language=None,
+        summarize=False,
+    )
+    assert results[0].translated
+    assert "no translator for language" in str(results[1])
+
+
+@pytest.mark.parametrize("count", [40])
+def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, count, monkeypatch):
+    write_corpus(tmp_path / "corpus", count)
+    reads = []
+    real_read = documents.read_article
+
+    def counting_read(source):
+        reads.append(source)
+        return real_read(source)
+
+    import summarizer.corpus as corpus_module
+
+    batches = []
+    real_run_batch = Summarizer.run_batch
+
+    def recording_run_batch(self, articles, **options):
+        batches.append(len(articles))
+        return real_run_batch(self, articles, **options)
+
+    monkeypatch.setattr(corpus_module, "read_article", counting_read)
+    monkeypatch.setattr(Summarizer, "run_batch", recording_run_batch)
+    invoke("translate", tmp_path / "corpus", "-o", tmp_path / "out", "-q", "--config", tiny_config)
+    assert len(reads) == count
+    assert batches == [32, 8]

@@ -1,0 +1,132 @@
+"""Folder runs killed mid-way: nothing finished is lost, nothing partial is left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from tests.articles import write_corpus
+
+# One sentence per model call: outputs then depend only on the sentence, not on which
+# sentences happened to share a batch, so a resumed run can be compared byte for byte.
+KILL_TEST_CONFIG_CHANGES = {
+    "batch_size = 16": "batch_size = 1",
+    "num_beams = 2\nmax_new_tokens = 48": "num_beams = 1\nmax_new_tokens = 12",
+}
+
+
+@pytest.fixture
+def kill_config(tiny_config, tmp_path):
+    text = tiny_config.read_text()
+    for old, new in KILL_TEST_CONFIG_CHANGES.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "kill.toml"
+    path.write_text(text)
+    return path
+
+
+def start(corpus: Path, out: Path, config: Path, cache: Path) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SUMMARIZER_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "summarizer", "translate", str(corpus), "-o", str(out)]
+    return subprocess.Popen(
+        [*command, "--config", str(config), "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> None:
+    _stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+
+
+def outputs(outdir: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(outdir)): p.read_text(encoding="utf-8")
+        for p in sorted(outdir.rglob("*.txt"))
+    }
+
+
+def journal_rows(outdir: Path) -> int:
+    journal = outdir / ".manifest.jsonl.partial"
+    return journal.read_text().count("\n") if journal.exists() else 0
+
+
+def cached_translations(cache: Path) -> int:
+    try:
+        with closing(sqlite3.connect(cache / "cache.sqlite3", timeout=5)) as connection:
+            query = "SELECT count(*) FROM entries WHERE task = 'translation'"
+            return connection.execute(query).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.02)
+
+
+def test_sigkill_mid_run_loses_nothing_and_resume_matches_an_uninterrupted_run(
+    tmp_path, kill_config
+):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 40)
+    reference = tmp_path / "reference"
+    finish(start(corpus, reference, kill_config, tmp_path / "reference-cache"))
+    expected = outputs(reference)
+    assert len(expected) == 40
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    process = start(corpus, out, kill_config, cache)
+    # Killed once the first window of 32 documents is written and a few of the second
+    # window's sentences are in the cache.
+    wait_for(lambda: journal_rows(out) >= 32 and cached_translations(cache) >= 32 * 12 + 5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    present = outputs(out)
+    assert 32 <= len(present) < 40
+    assert all(expected[name] == text for name, text in present.items())
+    assert not (out / "manifest.jsonl").exists()
+
+    resumed = start(corpus, out, kill_config, cache)
+    finish(resumed)
+    assert outputs(out) == expected
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    statuses = [row["status"] for row in rows]
+    assert statuses.count("up_to_date") >= 32 and statuses.count("written") <= 8
+    assert not (out / ".manifest.jsonl.partial").exists()
+    assert not [p for p in out.rglob("*.tmp")]
+    # The killed run's finished batches were kept: the resumed run translated less than
+    # the second window's whole share.
+    written = [row for row in rows if row["status"] == "written"]
+    assert sum(row["cache_hits"] for row in written) > 0
+
+
+def test_sigterm_stops_cleanly_and_writes_the_manifest(tmp_path, kill_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 40)
+    out = tmp_path / "out"
+    process = start(corpus, out, kill_config, tmp_path / "cache")
+    wait_for(lambda: journal_rows(out) >= 1)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Interrupted" in stderr and "Traceback" not in stderr
+    rows = (out / "manifest.jsonl").read_text().splitlines()
+    assert 1 <= len(rows) < 40
+    assert not (out / ".manifest.jsonl.partial").exists()
