@@ -56,6 +56,13 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _apply(decorators: list[Callable[..., Any]], command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate as if the decorators were written above `command` in this order."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command that reads models.toml shares."""
     options = [
@@ -69,9 +76,7 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _apply(options, command)
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,9 +92,7 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return config_options(command)
+    return config_options(_apply(options, command))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -132,9 +135,7 @@ def article_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="The articles' language (e.g. fr), skipping detection.",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return run_options(command)
+    return run_options(_apply(options, command))
 
 
 @cli.command()
