@@ -186,11 +186,14 @@ class Manifest:
     def record(self, row: Row) -> None:
         """Keep a row, and journal it at once so a killed run does not redo the document."""
         self.rows.append(row)
-        if self._journal is None:
-            self.outdir.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self.outdir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115
-        self._journal.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
-        self._journal.flush()
+        try:
+            if self._journal is None:
+                self.outdir.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self.outdir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115
+            self._journal.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+            self._journal.flush()
+        except OSError as exc:
+            raise unwritable(self.outdir, exc) from exc
 
     def close(self, write: Callable[[Path, str], None]) -> None:
         """Write manifest.jsonl whole, then drop the journal."""
@@ -200,8 +203,18 @@ class Manifest:
         if not self.rows:
             return
         lines = "".join(json.dumps(asdict(row), ensure_ascii=False) + "\n" for row in self.rows)
-        write(self.outdir / MANIFEST, lines)
-        (self.outdir / JOURNAL).unlink(missing_ok=True)
+        try:
+            write(self.outdir / MANIFEST, lines)
+            (self.outdir / JOURNAL).unlink(missing_ok=True)
+        except OSError as exc:
+            raise unwritable(self.outdir, exc) from exc
+
+
+def unwritable(outdir: Path, exc: OSError) -> SummarizerError:
+    return SummarizerError(
+        f"cannot write in {outdir}: {exc.strerror or exc}; check that it is a writable folder "
+        "with free space"
+    )
 
 
 def _read_rows(path: Path) -> Iterator[Row]:
@@ -240,6 +253,7 @@ def run_jobs(
     OUTDIR stops the run, since every later document would fail the same way.
     """
     manifest = Manifest(outdir) if outdir is not None else None
+    failed: BaseException | None = None
     if outdir is not None:
         remove_stale_temporaries(outdir)
     run_fingerprint = summarizer.fingerprint(summarize=summarize, extra=render.__name__)
@@ -309,9 +323,17 @@ def run_jobs(
                         fingerprint=fingerprint,
                     )
                 )
+    except BaseException as exc:
+        failed = exc
+        raise
     finally:
         if manifest is not None:
-            manifest.close(write_atomically)
+            try:
+                manifest.close(write_atomically)
+            except SummarizerError:
+                # The run's own failure (often the same unwritable folder) says more.
+                if failed is None:
+                    raise
 
 
 def _write_output(outdir: Path, relative: Path, content: str) -> None:
@@ -319,7 +341,4 @@ def _write_output(outdir: Path, relative: Path, content: str) -> None:
     try:
         write_atomically(target, content)
     except OSError as exc:
-        raise SummarizerError(
-            f"cannot write {target}: {exc.strerror or exc}; check that {outdir} is writable "
-            "and has free space"
-        ) from exc
+        raise unwritable(outdir, exc) from exc

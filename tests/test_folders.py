@@ -284,3 +284,18 @@ def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, coun
     invoke("translate", tmp_path / "corpus", "-o", tmp_path / "out", "-q", "--config", tiny_config)
     assert len(reads) == count
     assert batches == [32, 8]
+
+
+def test_unwritable_output_folder_is_one_clear_error_inputs_untouched(
+    tmp_path, tiny_config
+):
+    corpus = tmp_path / "corpus"
+    sources = write_corpus(corpus, 2)
+    originals = {path: path.read_bytes() for path in sources}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = invoke("translate", corpus, "-o", blocker / "out", "--config", tiny_config, "-q")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot write in {blocker / 'out'}: Not a directory")
+    assert result.stderr.count("\n") == 1
+    assert all(path.read_bytes() == content for path, content in originals.items())
