@@ -57,7 +57,7 @@ def translate_segments(
     settings = dict(model.spec.generation)
     unique = list(dict.fromkeys(segments))
     identity = model.identity
-    keys = {segment: make_key(TASK, identity, settings, segment) for segment in unique}
+    keys = {segment: _key(identity, model, segment) for segment in unique}
     cached = cache.get_many(keys.values())
     translations = {s: cached[keys[s]] for s in unique if keys[s] in cached}
     misses = [segment for segment in unique if segment not in translations]
@@ -76,8 +76,12 @@ def _translate_misses(
     on_batch: Callable[[int, int], None] | None,
 ) -> dict[str, str]:
     limit = model.spec.max_input_tokens
+
+    def count_tokens(text: str) -> int:
+        return model.count_tokens(model_input(model, text))
+
     # A segment over the model's input limit is translated in pieces, never truncated.
-    pieces_of = {segment: split_to_fit(segment, limit, model.count_tokens) for segment in misses}
+    pieces_of = {segment: split_to_fit(segment, limit, count_tokens) for segment in misses}
     pieces = sorted({p for parts in pieces_of.values() for p in parts}, key=len)
     # Keys are made after loading: a hub model's resolved commit is only known then.
     identity = model.identity
@@ -86,22 +90,36 @@ def _translate_misses(
     batch_size = model.spec.batch_size
     for start in range(0, len(pieces), batch_size):
         batch = pieces[start : start + batch_size]
-        batch_settings = bounded_settings(settings, max(model.count_tokens(p) for p in batch))
-        done.update(zip(batch, model.generate(batch, batch_settings), strict=True))
+        inputs = [model_input(model, piece) for piece in batch]
+        batch_settings = bounded_settings(settings, max(model.count_tokens(p) for p in inputs))
+        done.update(zip(batch, model.generate(inputs, batch_settings), strict=True))
         complete = {
             segment: " ".join(done[p] for p in parts)
             for segment, parts in pieces_of.items()
             if segment not in finished and all(p in done for p in parts)
         }
         cache.put_many(
-            TASK,
-            identity,
-            {make_key(TASK, identity, settings, s): text for s, text in complete.items()},
+            TASK, identity, {_key(identity, model, s): text for s, text in complete.items()}
         )
         finished.update(complete)
         if on_batch:
             on_batch(min(start + batch_size, len(pieces)), len(pieces))
     return {segment: " ".join(done[p] for p in parts) for segment, parts in pieces_of.items()}
+
+
+def model_input(model: Model, text: str) -> str:
+    """What the model receives for `text`: a multi-target model's target token comes first
+    (e.g. ">>eng<< ..."), as its model card requires."""
+    token = model.spec.target_token
+    return f"{token} {text}" if token else text
+
+
+def _key(identity: str, model: Model, segment: str) -> str:
+    """The cache key of a segment's translation; the target token is part of the input."""
+    settings: dict[str, Any] = dict(model.spec.generation)
+    if model.spec.target_token:
+        settings["target_token"] = model.spec.target_token
+    return make_key(TASK, identity, settings, segment)
 
 
 def bounded_settings(settings: dict[str, Any], longest_input_tokens: int) -> dict[str, Any]:
