@@ -122,6 +122,12 @@ def cli() -> None:
     metavar="NAME",
     help="A summarization model declared in models.toml, instead of [pipeline] summarizer.",
 )
+@click.option(
+    "--keep-boilerplate",
+    is_flag=True,
+    help="Keep lines that look like scraping debris (paywall notices, 'Back to top', share "
+    "and newsletter prompts, 'Read also' teasers, cookie notices).",
+)
 @run_options
 @reports_errors
 def summarize(
@@ -130,14 +136,16 @@ def summarize(
     output: Path | None,
     source_lang: str | None,
     summarizer_name: str | None,
+    keep_boilerplate: bool,
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Translate ARTICLE (a text file, or - for stdin) to English and print its summary."""
-    from summarizer.documents import read_article
+    """Translate ARTICLE (a text file or saved web page, or - for stdin) to English and print
+    its summary."""
+    from summarizer.documents import read_document
     from summarizer.output import RENDERERS, write_atomically
     from summarizer.pipeline import Summarizer
 
@@ -146,7 +154,6 @@ def summarize(
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     if source_lang is not None and not source_lang.isalpha():
         raise click.BadParameter("expected a language code such as fr", param_hint="--source-lang")
-    text = read_article(path)
     summarizer = Summarizer(
         config_path,
         cache_dir=cache_dir,
@@ -155,9 +162,12 @@ def summarize(
         on_progress=None if quiet else _progress,
     )
     try:
-        result = summarizer.run(
-            text, source_language=source_lang, name="-" if path == "-" else path
+        document = read_document(
+            path,
+            keep_boilerplate=keep_boilerplate,
+            max_bytes=summarizer.config.max_input_bytes,
         )
+        result = summarizer.run(document, source_language=source_lang, name=path)
     finally:
         summarizer.close()
     rendered = RENDERERS[output_format](result)
