@@ -102,7 +102,7 @@ RULES: tuple[Rule, ...] = (
         "teaser",
         # "Read also: <headline>", "Lire aussi | <titre>", or the label alone.
         r"(?:read also|also read|read more|see also|related(?: articles?| stories)?|"
-        r"à lire aussi|a lire aussi|lire aussi|à lire également|lire la suite|voir aussi|"
+        r"à lire aussi|a lire aussi|lire aussi|à lire également|lire la suite|lire|voir aussi|"
         r"à voir aussi|sur le même sujet)(?:\s*[:|>\u00bb\u2013\u2014-].*)?",
     ),
     *_rules(

@@ -45,6 +45,7 @@ DEBRIS = [
     ("Read more", "teaser"),
     ("À lire aussi : Le budget de la ville en hausse", "teaser"),
     ("Lire aussi | Les écoles rouvrent lundi", "teaser"),
+    ("Lire : Que deviennent les vieux téléphones ?", "teaser"),
     ("Sur le même sujet", "teaser"),
     ("This website uses cookies to improve your experience.", "cookies"),
     ("Ce site utilise des cookies pour mesurer son audience.", "cookies"),
