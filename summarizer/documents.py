@@ -81,10 +81,10 @@ def read_document(
     """The article in a file (or on stdin for "-"): plain text or a saved web page."""
     name = "standard input" if source == STDIN else source
     raw = _read_bytes(source, max_bytes)
-    is_html = Path(source).suffix.lower() in HTML_SUFFIXES or looks_like_html(
-        raw[:4096].decode("ascii", errors="replace")
-    )
-    text = decode(raw, name, html=is_html)
+    by_name = Path(source).suffix.lower() in HTML_SUFFIXES
+    # latin-1 decodes any bytes: enough to see an ASCII-compatible page's first tag.
+    text = decode(raw, name, html=by_name or looks_like_html(raw[:4096].decode("latin-1")))
+    is_html = by_name or looks_like_html(text)
     return _parse(text, name, is_html=is_html, keep_boilerplate=keep_boilerplate)
 
 
@@ -102,9 +102,9 @@ def parse_text(
     return _parse(text, name, is_html=looks_like_html(text), keep_boilerplate=keep_boilerplate)
 
 
-def read_article(source: str, **options: object) -> str:
+def read_article(source: str, *, keep_boilerplate: bool = False) -> str:
     """The clean text of a file (or of stdin for "-"): paragraphs separated by a blank line."""
-    return read_document(source, **options).text  # type: ignore[arg-type]
+    return read_document(source, keep_boilerplate=keep_boilerplate).text
 
 
 def looks_like_html(text: str) -> bool:

@@ -169,6 +169,8 @@ def test_saved_page_gives_its_title_and_article_paragraphs_in_order(tmp_path):
 def test_html_is_recognised_without_an_html_suffix_on_stdin_and_in_strings(tmp_path, monkeypatch):
     from_file = read_document(write(tmp_path, "article.html", page().encode()))
     assert read_document(write(tmp_path, "article.txt", page().encode())) == from_file
+    with_bom = write(tmp_path, "utf16.txt", page().encode("utf-16"))  # the codec adds a BOM
+    assert read_document(with_bom) == from_file
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(page().encode())))
     assert read_document("-") == from_file
     assert parse_text(page()) == from_file
