@@ -164,7 +164,7 @@ class Summarizer:
         """Each language's paragraphs translated by its translator, in one batch per
         language; paragraphs with no translator (already English) pass through untouched."""
         english = list(paragraphs)
-        total = TranslationStats()
+        summed = TranslationStats()
         for language, translator in translators.items():
             if translator is None:
                 continue
@@ -179,10 +179,10 @@ class Summarizer:
             )
             for index, paragraph in zip(indexes, translated, strict=True):
                 english[index] = paragraph
-            total.segments += stats.segments
-            total.cache_hits += stats.cache_hits
-            total.cache_misses += stats.cache_misses
-        return english, total
+            summed.segments += stats.segments
+            summed.cache_hits += stats.cache_hits
+            summed.cache_misses += stats.cache_misses
+        return english, summed
 
     def _detect(self, texts: Sequence[str]) -> list[Detection]:
         """Detections are cached like model outputs: loading the detector costs more than a
