@@ -134,6 +134,12 @@ def article_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="LANG",
             help="The articles' language (e.g. fr), skipping detection.",
         ),
+        click.option(
+            "--keep-boilerplate",
+            is_flag=True,
+            help="Keep lines that look like scraping debris (paywall notices, 'Back to top', "
+            "share and newsletter prompts, 'Read also' teasers, cookie notices).",
+        ),
     ]
     return run_options(_apply(options, command))
 
@@ -178,6 +184,7 @@ def _process(
     globs: tuple[str, ...],
     source_lang: str | None,
     summarizer_name: str | None,
+    keep_boilerplate: bool,
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
@@ -216,6 +223,7 @@ def _process(
                 RENDERERS[output_format],
                 summarize,
                 source_lang,
+                keep_boilerplate,
                 quiet,
                 write_atomically,
             )
@@ -244,6 +252,7 @@ def _process(
             summarize=summarize,
             source_language=source_lang,
             progress=progress,
+            keep_boilerplate=keep_boilerplate,
         )
     finally:
         summarizer.close()
@@ -262,11 +271,15 @@ def _single_input(paths: tuple[str, ...], output: Path | None) -> bool:
     return not Path(paths[0]).is_dir() and not (output is not None and output.is_dir())
 
 
-def _process_one(summarizer, path, output, render, summarize, source_lang, quiet, write) -> None:
-    from summarizer.documents import read_article
+def _process_one(
+    summarizer, path, output, render, summarize, source_lang, keep_boilerplate, quiet, write
+) -> None:
+    from summarizer.documents import read_document
 
-    text = read_article(path)
-    result = summarizer.run(text, source_language=source_lang, name=path, summarize=summarize)
+    document = read_document(
+        path, keep_boilerplate=keep_boilerplate, max_bytes=summarizer.config.max_input_bytes
+    )
+    result = summarizer.run(document, source_language=source_lang, name=path, summarize=summarize)
     if output is None:
         click.echo(render(result), nl=False)
     else:

@@ -38,7 +38,12 @@ GENERATION_TYPES: dict[str, type] = {
     "do_sample": bool,
 }
 
-PIPELINE_KEYS = {"target_language": str, "summarizer": str, "translators": dict}
+PIPELINE_KEYS = {
+    "target_language": str,
+    "summarizer": str,
+    "translators": dict,
+    "max_input_bytes": int,
+}
 MODEL_KEYS = {
     "task": str,
     "source": str,
@@ -47,10 +52,14 @@ MODEL_KEYS = {
     "revision": str,
     "max_input_tokens": int,
     "batch_size": int,
+    "target_token": str,
     "generation": dict,
 }
 DEFAULT_MAX_INPUT_TOKENS = 512
 DEFAULT_BATCH_SIZE = 8
+# Far beyond any news article (a long feature is ~100 KB of text, a saved page ~1-2 MB);
+# protects memory and model time from a wrong file.
+DEFAULT_MAX_INPUT_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,13 +80,19 @@ class ModelSpec:
     max_input_tokens: int = DEFAULT_MAX_INPUT_TOKENS
     # Segments per generate() call.
     batch_size: int = DEFAULT_BATCH_SIZE
+    # Put before every input, for a model with several target languages that needs to be
+    # told which one to produce (e.g. ">>eng<<"); None for the usual one-target models.
+    target_token: str | None = None
     # Passed to generate(); the stages bound the length settings per input.
     generation: dict[str, int | float | bool] = field(default_factory=dict)
 
     @property
-    def output_settings(self) -> dict[str, int | float | bool]:
+    def output_settings(self) -> dict[str, int | float | bool | str]:
         """Every setting that can change an output: part of each cache key."""
-        return {**self.generation, "max_input_tokens": self.max_input_tokens}
+        settings = {**self.generation, "max_input_tokens": self.max_input_tokens}
+        if self.target_token:
+            settings["target_token"] = self.target_token
+        return settings
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ class Config:
     # Source language code -> [models.*] name; "*" is the fallback for other languages.
     translators: dict[str, str]
     models: dict[str, ModelSpec]
+    # Larger inputs (files, stdin or strings, in bytes) are refused before any work.
+    max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
 
     def translator_for(self, language: str) -> ModelSpec | None:
         """The translator for `language`, None when it already is the target language."""
@@ -102,6 +119,14 @@ class Config:
                 f'{language} = "MODEL" (or "*" = "MODEL") under [pipeline.translators]'
             )
         return self.models[name]
+
+    def serves(self, language: str) -> bool:
+        """True when text in `language` needs no translator or has one (the fallback counts)."""
+        return (
+            language == self.target_language
+            or language in self.translators
+            or FALLBACK_LANGUAGE in self.translators
+        )
 
     def summarizer_model(self, name: str | None = None) -> ModelSpec:
         """The summarizer named on the command line, or the one [pipeline] names."""
@@ -171,6 +196,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         models[name] = _parse_model(name, table, path)
 
     target_language = pipeline.get("target_language", "en")
+    max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
+    if max_input_bytes < 1:
+        raise ConfigError(f"{path}: [pipeline] max_input_bytes: must be at least 1")
     summarizer = pipeline.get("summarizer")
     if summarizer is None:
         raise ConfigError(f"{path}: [pipeline] summarizer: missing (name a [models.*] table)")
@@ -195,6 +223,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         summarizer=summarizer,
         translators=dict(translators),
         models=models,
+        max_input_bytes=max_input_bytes,
     )
 
 
@@ -228,6 +257,7 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         target=table.get("target"),
         max_input_tokens=table.get("max_input_tokens", DEFAULT_MAX_INPUT_TOKENS),
         batch_size=table.get("batch_size", DEFAULT_BATCH_SIZE),
+        target_token=table.get("target_token"),
         generation=dict(generation),
     )
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from summarizer.documents import read_article
+from summarizer.documents import Document, read_document
 from summarizer.errors import SummarizerError
 from summarizer.output import write_atomically
 from summarizer.pipeline import Article, Result, Summarizer
@@ -157,9 +157,10 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def content_fingerprint(text: str, run_fingerprint: str) -> str:
+def content_fingerprint(document: Document, run_fingerprint: str) -> str:
     """Identifies an output: the input's content and everything that shaped the result."""
-    return hashlib.sha256(f"{run_fingerprint}\0{text}".encode()).hexdigest()
+    content = json.dumps([run_fingerprint, asdict(document)], ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 class Manifest:
@@ -245,6 +246,7 @@ def run_jobs(
     summarize: bool,
     source_language: str | None,
     progress: Progress,
+    keep_boilerplate: bool = False,
     window_size: int = 32,
 ) -> None:
     """Process every job; outputs go to OUTDIR (whole or not at all) or to `emit`.
@@ -256,7 +258,9 @@ def run_jobs(
     failed: BaseException | None = None
     if outdir is not None:
         remove_stale_temporaries(outdir)
-    run_fingerprint = summarizer.fingerprint(summarize=summarize, extra=render.__name__)
+    run_fingerprint = summarizer.fingerprint(
+        summarize=summarize, extra=f"{render.__name__} keep_boilerplate={keep_boilerplate}"
+    )
 
     def record(row: Row) -> None:
         progress.document(row.status)
@@ -272,15 +276,19 @@ def run_jobs(
         for source, reason in plan.refused:
             record(Row(str(source), None, "failed", error=reason))
         for window in windows(plan.jobs, window_size):
-            pending: list[tuple[Job, str, str]] = []
+            pending: list[tuple[Job, Document, str]] = []
             for job in window:
                 output = str(job.output) if job.output else None
                 try:
-                    text = read_article(str(job.source))
+                    document = read_document(
+                        str(job.source),
+                        keep_boilerplate=keep_boilerplate,
+                        max_bytes=summarizer.config.max_input_bytes,
+                    )
                 except SummarizerError as exc:
                     record(Row(str(job.source), output, "failed", error=str(exc)))
                     continue
-                fingerprint = content_fingerprint(text, run_fingerprint)
+                fingerprint = content_fingerprint(document, run_fingerprint)
                 previous = manifest.is_current(job, fingerprint) if manifest else None
                 if previous is not None:
                     record(
@@ -294,13 +302,14 @@ def run_jobs(
                         )
                     )
                     continue
-                pending.append((job, text, fingerprint))
+                pending.append((job, document, fingerprint))
             outcomes = summarizer.run_batch(
-                [Article(str(job.source), text) for job, text, _ in pending],
+                [Article(str(job.source), document) for job, document, _ in pending],
                 source_language=source_language,
                 summarize=summarize,
+                keep_boilerplate=keep_boilerplate,
             )
-            for (job, _text, fingerprint), outcome in zip(pending, outcomes, strict=True):
+            for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
                 output = str(job.output) if job.output else None
                 if isinstance(outcome, SummarizerError):
                     record(Row(str(job.source), output, "failed", error=str(outcome)))

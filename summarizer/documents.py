@@ -1,71 +1,361 @@
 """File bytes -> clean text made of paragraphs.
 
+Input comes as plain text in UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32
+with a byte-order mark, or a legacy 8-bit encoding (cp1252/latin-1 for French), or as a
+saved web page. A web page's article is extracted with trafilatura; scraping debris
+(paywall notices, "Back to top", share prompts, ...) is removed by the rules in
+boilerplate.py.
+
 A paragraph is a block of lines separated from the next by a blank line; a text with no
 blank line at all has one paragraph per line (scraped text often comes that way).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarizer import boilerplate
+from summarizer.config import DEFAULT_MAX_INPUT_BYTES
 from summarizer.errors import InputError
 
 STDIN = "-"
-# Far beyond any news article (a long feature is ~100 KB); protects memory and model time.
-MAX_INPUT_BYTES = 10 * 1024 * 1024
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+# A web page whose extracted text has fewer words than this has no article: what is left
+# is a menu, a "loading" line or a JavaScript template.
+MIN_PAGE_ARTICLE_WORDS = 8
 _BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0]*\n")
+# Longest BOM first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# A page is UTF-8 despite a few bad bytes when valid multi-byte characters outnumber the
+# invalid bytes this many times (a legacy-encoded page has almost no valid ones).
+_UTF8_MAJORITY = 20
+# Browsers read latin-1 and ASCII declarations as windows-1252 (WHATWG Encoding): so do we.
+_AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+_DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
+_HTML_START = re.compile(
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
+    re.I | re.S,
+)
+# What a JavaScript-rendered page shows before its script runs: {{ x }}, {% x %}, ${x}.
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{.*?\}", re.S)
+_WORD = re.compile(r"\w")
+# trafilatura's output elements that hold a paragraph of their own.
+_BLOCK_TAGS = {"p", "head", "item", "list", "quote", "table", "row", "cell", "code"}
+_PROSE_TAGS = {"p", "head", "list", "quote"}
+_SENTENCE_END = tuple('.!?:;…»"”)')
 
 
-def read_article(source: str) -> str:
-    """The text of a file (or of stdin for "-"), as clean paragraphs."""
-    raw = _read_bytes(source)
+@dataclass(frozen=True)
+class Document:
+    """An article as clean paragraphs, and what was taken out of it."""
+
+    # The article's paragraphs; a web page's title comes first when it has one.
+    paragraphs: list[str]
+    # A web page's title (already the first paragraph); None for plain text.
+    title: str | None = None
+    # Lines removed as scraping debris, in the order they appeared.
+    removed: list[str] = field(default_factory=list)
+    # True when a notice said the article is cut short (a paywall).
+    paywalled: bool = False
+
+    @property
+    def text(self) -> str:
+        """The paragraphs separated by one blank line."""
+        return join_paragraphs(self.paragraphs)
+
+
+def read_document(
+    source: str, *, keep_boilerplate: bool = False, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+) -> Document:
+    """The article in a file (or on stdin for "-"): plain text or a saved web page."""
     name = "standard input" if source == STDIN else source
-    text = decode(raw, name)
-    paragraphs = split_paragraphs(text)
-    if not paragraphs:
+    raw = _read_bytes(source, max_bytes)
+    by_name = Path(source).suffix.lower() in HTML_SUFFIXES
+    # latin-1 decodes any bytes: enough to see an ASCII-compatible page's first tag.
+    text = decode(raw, name, html=by_name or looks_like_html(raw[:4096].decode("latin-1")))
+    is_html = by_name or looks_like_html(text)
+    return _parse(text, name, is_html=is_html, keep_boilerplate=keep_boilerplate)
+
+
+def parse_text(
+    text: str,
+    *,
+    keep_boilerplate: bool = False,
+    name: str = "<text>",
+    max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+) -> Document:
+    """An article given as a string: plain text, or HTML (recognised by its first tag)."""
+    if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
+        raise InputError(_too_large(name, max_bytes))
+    text = text.removeprefix("\ufeff")
+    return _parse(text, name, is_html=looks_like_html(text), keep_boilerplate=keep_boilerplate)
+
+
+def read_article(source: str, *, keep_boilerplate: bool = False) -> str:
+    """The clean text of a file (or of stdin for "-"): paragraphs separated by a blank line."""
+    return read_document(source, keep_boilerplate=keep_boilerplate).text
+
+
+def looks_like_html(text: str) -> bool:
+    """True for a saved web page: it opens with a doctype, <html>, <head> or <body>."""
+    return bool(_HTML_START.match(text))
+
+
+def _parse(text: str, name: str, *, is_html: bool, keep_boilerplate: bool) -> Document:
+    if not text.strip():
         raise InputError(f"{name} is empty: there is no text to summarize")
-    return join_paragraphs(paragraphs)
+    title = None
+    if is_html:
+        title, paragraphs, removed = extract_html(text)
+        blocks, lines_are_paragraphs = [[paragraph] for paragraph in paragraphs], False
+    else:
+        (blocks, lines_are_paragraphs), removed = _blocks(text), []
+    paragraphs, debris, paywalled = _remove_debris(
+        blocks, keep_boilerplate, lines_are_paragraphs=lines_are_paragraphs
+    )
+    removed += debris
+    words = sum(len(paragraph.split()) for paragraph in paragraphs)
+    if not paragraphs or (is_html and words < MIN_PAGE_ARTICLE_WORDS):
+        raise InputError(f"no article text found in {name}")
+    if title and paragraphs[0] != title:
+        paragraphs.insert(0, title)
+    return Document(paragraphs=paragraphs, title=title, removed=removed, paywalled=paywalled)
 
 
-def _read_bytes(source: str) -> bytes:
+def _read_bytes(source: str, max_bytes: int) -> bytes:
     if source == STDIN:
-        return sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    path = Path(source)
-    try:
-        if path.is_dir():
-            raise InputError(f"{source} is a directory, not an article file")
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError as exc:
-        raise InputError(f"no such file: {source}") from exc
-    except PermissionError as exc:
-        raise InputError(f"cannot read {source}: permission denied") from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(
-            f"{source} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB: not an article"
-        )
+        raw = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        path = Path(source)
+        try:
+            if path.is_dir():
+                raise InputError(f"{source} is a directory, not an article file")
+            with path.open("rb") as handle:
+                raw = handle.read(max_bytes + 1)
+        except FileNotFoundError as exc:
+            raise InputError(f"no such file: {source}") from exc
+        except PermissionError as exc:
+            raise InputError(f"cannot read {source}: permission denied") from exc
+        except OSError as exc:
+            raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+    if len(raw) > max_bytes:
+        raise InputError(_too_large("standard input" if source == STDIN else source, max_bytes))
     return raw
 
 
-def decode(raw: bytes, name: str) -> str:
-    """UTF-8 text (a BOM is dropped); anything else is an error for now."""
+def _too_large(name: str, max_bytes: int) -> str:
+    return (
+        f"{name} is larger than {_size(max_bytes)}, the input size limit: not an article "
+        "(raise [pipeline] max_input_bytes in models.toml to allow it)"
+    )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
+
+
+def decode(raw: bytes, name: str, *, html: bool = False) -> str:
+    """Text from bytes: a byte-order mark, else UTF-8, else (for a web page) the declared
+    charset, else the legacy encoding charset-normalizer finds; binary data is an error."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return _checked_text(raw.decode(encoding), name)
+            except UnicodeDecodeError as exc:
+                label = encoding.removesuffix("-sig").upper()
+                raise InputError(
+                    f"{name} starts with a {label} byte-order mark but is not valid {label} text"
+                ) from exc
     if b"\x00" in raw:
         raise InputError(f"{name} is a binary file, not text")
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name} is not UTF-8 text (byte {exc.start} is invalid)") from exc
+        return _checked_text(raw.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        pass
+    if _mostly_utf8(raw):
+        return _checked_text(raw.decode("utf-8", errors="replace"), name)
+    candidates = [_declared_charset(raw)] if html else []
+    candidates.append(_legacy_encoding(raw))
+    for encoding in candidates:
+        if encoding is None:
+            continue
+        try:
+            return _checked_text(raw.decode(encoding), name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise InputError(f"{name} is not readable text (a binary file, or an unknown encoding)")
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    text = raw.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
+    valid = sum(1 for character in text if character > "\x7f" and character != "\ufffd")
+    return valid >= _UTF8_MAJORITY * invalid
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    """The charset a page's <meta> declares, as a Python codec name; None if unknown."""
+    found = _DECLARED_CHARSET.search(raw[:8192])
+    if not found:
+        return None
+    try:
+        encoding = codecs.lookup(found.group(1).decode("ascii")).name.replace("-", "_")
+    except LookupError:
+        return None
+    return "cp1252" if encoding in _AS_CP1252 else encoding
+
+
+def _legacy_encoding(raw: bytes) -> str | None:
+    """charset-normalizer's guess, preferring windows-1252 (the encoding of French text on
+    Windows, a superset of latin-1) whenever it reads the bytes as cleanly as the best guess:
+    on short texts the detector often ranks a Baltic or Central European code page first."""
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(raw)
+    best = matches.best()
+    if best is None:
+        return None
+    for candidate in matches:
+        if (
+            "cp1252" in candidate.could_be_from_charset
+            and candidate.percent_chaos <= best.percent_chaos + 1.0
+        ):
+            return "cp1252"
+    return best.encoding
+
+
+def _checked_text(text: str, name: str) -> str:
+    """`text` unless it is mostly control or unassigned characters, as decoded binary is."""
+    odd = sum(
+        1
+        for character in text
+        if character == "\ufffd"
+        or (unicodedata.category(character) in ("Cc", "Co", "Cn") and character not in "\t\n\r\f\v")
+    )
+    if odd * 100 > len(text):
+        raise InputError(f"{name} is a binary file, not text")
+    return text
+
+
+def extract_html(html: str) -> tuple[str | None, list[str], list[str]]:
+    """(title, paragraphs, removed) of a web page's article, extracted by trafilatura.
+
+    Paragraphs that hold nothing but JavaScript template expressions ({{ ... }}) are
+    removed: they are what a script-rendered page shows before its script runs."""
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, favor_precision=True
+    )
+    if extracted is None or extracted.body is None:
+        return None, [], []
+    paragraphs, removed = [], []
+    for paragraph in _body_paragraphs(extracted.body):
+        if _WORD.search(_TEMPLATE.sub("", paragraph)):
+            paragraphs.append(paragraph)
+        else:
+            removed.append(paragraph)
+    title = " ".join((extracted.title or "").split()) or None
+    if title and not _WORD.search(_TEMPLATE.sub("", title)):
+        title = None
+    return title, paragraphs, removed
+
+
+def _body_paragraphs(body) -> list[str]:  # body: an lxml element of trafilatura's output
+    """One paragraph per block element; a line break inside one also starts a paragraph.
+
+    Old pages lay out their article in tables: paragraphs inside a table cell are kept,
+    but a cell's loose text (a box title, a figure in a data table) is not article prose."""
+    for cell in list(body.iter("cell")):
+        if not any(child.tag in _PROSE_TAGS for child in cell.iter()):
+            tail = cell.tail
+            cell.clear()
+            cell.tail = tail
+    for element in body.iter():
+        if element.tag == "lb":
+            element.tail = "\n\n" + (element.tail or "")
+        elif element.tag in _BLOCK_TAGS:
+            element.text = "\n\n" + (element.text or "")
+            element.tail = "\n\n" + (element.tail or "")
+    return split_paragraphs("".join(body.itertext()))
+
+
+def _blocks(text: str) -> tuple[list[list[str]], bool]:
+    """The lines of each paragraph, and whether each line is a paragraph: paragraphs are
+    blank-line separated, or one per line when no line is blank."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _BLANK_LINE.search(text):
+        return [block.split("\n") for block in _BLANK_LINE.split(text)], False
+    return [[line] for line in text.split("\n")], True
+
+
+def _remove_debris(
+    blocks: list[list[str]], keep_boilerplate: bool, *, lines_are_paragraphs: bool = False
+) -> tuple[list[str], list[str], bool]:
+    """(paragraphs, removed lines, paywalled). When each line is a paragraph, a line's
+    neighbours still decide whether it may be debris (see _filter_lines)."""
+    if lines_are_paragraphs:
+        kept, removed, paywalled = _filter_lines([line for [line] in blocks], keep_boilerplate)
+        return [" ".join(line.split()) for line in kept if line.strip()], removed, paywalled
+    paragraphs: list[str] = []
+    removed = []
+    paywalled = False
+    for lines in blocks:
+        kept, debris, paywall = _filter_lines(lines, keep_boilerplate)
+        removed += debris
+        paywalled = paywalled or paywall
+        paragraph = " ".join(" ".join(kept).split())
+        if paragraph:
+            paragraphs.append(paragraph)
+    return paragraphs, removed, paywalled
+
+
+def _filter_lines(lines: list[str], keep_boilerplate: bool) -> tuple[list[str], list[str], bool]:
+    """(kept lines, removed lines, paywalled). A line is debris only where a sentence may
+    start and end, so a wrapped article line is never taken for a button."""
+    kept: list[str] = []
+    removed: list[str] = []
+    paywalled = False
+    previous_was_debris = False
+    for index, line in enumerate(lines):
+        previous = "" if index == 0 or previous_was_debris else lines[index - 1]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        rule = boilerplate.match(line)
+        previous_was_debris = rule is not None and _stands_alone(previous, following)
+        if rule is not None and previous_was_debris:
+            paywalled = paywalled or rule.paywall
+            if not keep_boilerplate:
+                removed.append(" ".join(line.split()))
+                continue
+        kept.append(line)
+    return kept, removed, paywalled
+
+
+def _stands_alone(previous: str, following: str) -> bool:
+    """True when the line between these two may start and end a sentence ("" is none)."""
+    previous, following = previous.rstrip(), following.lstrip()
+    starts_sentence = not previous or previous.endswith(_SENTENCE_END)
+    ends_sentence = not following or not following[0].islower()
+    return starts_sentence and ends_sentence
 
 
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs with their inner whitespace collapsed; empty ones dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
-    paragraphs = (" ".join(block.split()) for block in blocks)
+    paragraphs = (" ".join(" ".join(lines).split()) for lines in _blocks(text)[0])
     return [paragraph for paragraph in paragraphs if paragraph]
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,16 @@ from typing import Any
 from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache, make_key
 from summarizer.config import Config, ModelSpec, load_config
-from summarizer.documents import join_paragraphs, split_paragraphs
+from summarizer.documents import Document, join_paragraphs, parse_text
 from summarizer.engine import Model, load_model
-from summarizer.errors import InputError, SummarizerError
+from summarizer.errors import SummarizerError
 from summarizer.language import TASK as LANGUAGE_TASK
-from summarizer.language import detect_language, detector_identity
+from summarizer.language import (
+    Detection,
+    detect_languages,
+    detector_identity,
+    paragraph_languages,
+)
 from summarizer.summarize import SummarizationStats
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import (
@@ -52,6 +57,12 @@ class Result:
     summary: str | None
     # False when the text was shorter than a summary would be and is returned as is.
     summarized: bool
+    # The language of each paragraph of source_text (a quote may differ from the article).
+    paragraph_languages: list[str]
+    # Lines removed from the input as scraping debris (paywall notices, "Back to top", ...).
+    removed: list[str]
+    # True when a notice said the article was cut short by a paywall.
+    paywalled: bool
     # {"translation": {...} or None, "summarization": {...} or None}: name, model, revision.
     models: dict[str, dict[str, str | None] | None]
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -63,26 +74,38 @@ class Result:
 
 @dataclass
 class Article:
-    """One input text and the name it is reported under (a path, "-", "<text>")."""
+    """One input and the name it is reported under (a path, "-", "<text>").
+
+    `text` is a string (plain text or HTML, cleaned by the pipeline) or a Document already
+    read from a file."""
 
     name: str
-    text: str
+    text: str | Document
 
 
 @dataclass
 class _Prepared:
-    """An article split and routed, waiting for its translation."""
+    """An article read, split and routed, waiting for its translations."""
 
     name: str
-    source_text: str
-    paragraphs: list[str]
+    document: Document
     language: str
-    translator: ModelSpec | None
+    # Per paragraph: its language, its translator (None: already in the target language)
+    # and its sentences (empty when it is not translated).
+    languages: list[str]
+    translators: list[ModelSpec | None]
     sentences: list[list[str]]
-    segments: list[str]
+    english: list[str]
     seconds: float
-    english: str = ""
     translation_stats: TranslationStats = field(default_factory=TranslationStats)
+
+    def segments_for(self, translator: ModelSpec) -> list[str]:
+        return [
+            segment
+            for spec, sentences in zip(self.translators, self.sentences, strict=True)
+            if spec is not None and spec.name == translator.name
+            for segment in translatable_segments([sentences])
+        ]
 
 
 class Summarizer:
@@ -118,16 +141,21 @@ class Summarizer:
 
     def run(
         self,
-        text: str,
+        text: str | Document,
         *,
         source_language: str | None = None,
         name: str = "<text>",
         summarize: bool = True,
+        keep_boilerplate: bool = False,
     ) -> Result:
-        """Translate `text` to English if needed, then (unless `summarize` is false)
-        summarize it."""
+        """Translate an article (a string, plain text or HTML, or a Document) to English if
+        needed, then (unless `summarize` is false) summarize it. `source_language` skips
+        detection; `keep_boilerplate` keeps lines that look like scraping debris."""
         (outcome,) = self.run_batch(
-            [Article(name, text)], source_language=source_language, summarize=summarize
+            [Article(name, text)],
+            source_language=source_language,
+            summarize=summarize,
+            keep_boilerplate=keep_boilerplate,
         )
         if isinstance(outcome, SummarizerError):
             raise outcome
@@ -139,6 +167,7 @@ class Summarizer:
         *,
         source_language: str | None = None,
         summarize: bool = True,
+        keep_boilerplate: bool = False,
     ) -> list[Result | SummarizerError]:
         """Many articles at once: their sentences share translation batches.
 
@@ -148,7 +177,7 @@ class Summarizer:
         outcomes: list[_Prepared | SummarizerError] = []
         for article in articles:
             try:
-                outcomes.append(self._prepare(article, source_language))
+                outcomes.append(self._prepare(article, source_language, keep_boilerplate))
             except SummarizerError as exc:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
@@ -172,31 +201,52 @@ class Summarizer:
                     results.append(exc)
         return results
 
-    def _prepare(self, article: Article, source_language: str | None) -> _Prepared:
+    def _prepare(
+        self, article: Article, source_language: str | None, keep_boilerplate: bool
+    ) -> _Prepared:
         started = time.perf_counter()
-        paragraphs = split_paragraphs(article.text)
-        if not paragraphs:
-            raise InputError(f"{article.name} is empty: there is no text to summarize")
-        source_text = join_paragraphs(paragraphs)
-        language = (source_language or self._detect_language(source_text)).lower()
-        translator = self.config.translator_for(language)
-        sentences = split_document(paragraphs, language) if translator else []
+        if isinstance(article.text, Document):
+            document = article.text
+        else:
+            document = parse_text(
+                article.text,
+                keep_boilerplate=keep_boilerplate,
+                name=article.name,
+                max_bytes=self.config.max_input_bytes,
+            )
+        paragraphs = document.paragraphs
+        if source_language:
+            language = source_language.lower()
+            languages = [language] * len(paragraphs)
+        else:
+            language = self._detect([document.text])[0][0]
+            languages = paragraph_languages(
+                paragraphs, language, self._detect, supported=self.config.serves
+            )
+        # Every translator is looked up before any work, so a missing one fails at once.
+        routes = {lang: self.config.translator_for(lang) for lang in dict.fromkeys(languages)}
+        translators = [routes[lang] for lang in languages]
+        sentences = [
+            split_document([paragraph], lang)[0] if spec else []
+            for paragraph, lang, spec in zip(paragraphs, languages, translators, strict=True)
+        ]
         return _Prepared(
             name=article.name,
-            source_text=source_text,
-            paragraphs=paragraphs,
+            document=document,
             language=language,
-            translator=translator,
+            languages=languages,
+            translators=translators,
             sentences=sentences,
-            segments=translatable_segments(sentences),
+            english=list(paragraphs),
             seconds=time.perf_counter() - started,
-            english=source_text,
         )
 
     def _translate_group(self, translator: ModelSpec, group: list[_Prepared]) -> None:
-        """Translate the articles one translator serves, in shared batches."""
+        """Translate the paragraphs one translator serves, for many articles, in shared
+        batches."""
         started = time.perf_counter()
-        segments = [segment for item in group for segment in item.segments]
+        segments_of = [item.segments_for(translator) for item in group]
+        segments = [segment for item_segments in segments_of for segment in item_segments]
         model = self.model(translator)
         reported = 0
 
@@ -210,41 +260,47 @@ class Summarizer:
         self._on_segments(len(segments) - reported)
         elapsed = time.perf_counter() - started
         claimed: set[str] = set()
-        for item in group:
-            distinct = set(item.segments)
-            misses = (distinct & computed) - claimed
+        for item, item_segments in zip(group, segments_of, strict=True):
+            misses = (set(item_segments) & computed) - claimed
             claimed |= misses
-            item.translation_stats = TranslationStats(
-                segments=len(item.segments),
-                cache_hits=len(item.segments) - len(misses),
-                cache_misses=len(misses),
-            )
-            item.english = join_paragraphs(assemble(item.sentences, translations))
+            stats = item.translation_stats
+            stats.segments += len(item_segments)
+            stats.cache_misses += len(misses)
+            stats.cache_hits += len(item_segments) - len(misses)
+            for index, spec in enumerate(item.translators):
+                if spec is not None and spec.name == translator.name:
+                    item.english[index] = assemble([item.sentences[index]], translations)[0]
             # The shared batches' time, shared out by each article's number of segments.
-            item.seconds += elapsed * len(item.segments) / max(1, len(segments))
+            item.seconds += elapsed * len(item_segments) / max(1, len(segments))
 
     def _finish(self, item: _Prepared, summarize: bool) -> Result:
         started = time.perf_counter()
         summary = None
+        english = join_paragraphs(item.english)
         if summarize:
 
             def report_chunks(count: int) -> None:
                 self._progress(f"summarizing {count} chunk(s) with {self.summarizer_spec.name}")
 
             summary = summarize_english(
-                item.english, self.model(self.summarizer_spec), self.cache, report_chunks
+                english, self.model(self.summarizer_spec), self.cache, report_chunks
             )
-        translated = item.translator is not None
+        used = [spec for spec in item.translators if spec is not None]
+        # The article's own language names the translator; another one only serves quotes.
+        main = self.config.translator_for(item.language) or (used[0] if used else None)
         return Result(
             input=item.name,
             source_language=item.language,
-            translated=translated,
-            source_text=item.source_text,
-            translation=item.english if translated else None,
+            translated=bool(used),
+            source_text=item.document.text,
+            translation=english if used else None,
             summary=summary.text if summary else None,
             summarized=summary.summarized if summary else False,
+            paragraph_languages=item.languages,
+            removed=list(item.document.removed),
+            paywalled=item.document.paywalled,
             models={
-                "translation": _describe(item.translator) if item.translator else None,
+                "translation": _describe(main) if main else None,
                 "summarization": _describe(self.summarizer_spec) if summary else None,
             },
             stats={
@@ -266,27 +322,43 @@ class Summarizer:
         material.append(detector_identity())
         return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
-    def _detect_language(self, text: str) -> str:
-        """Detection is cached like model outputs: loading the detector costs more than a
-        whole cached run otherwise would."""
+    def _detect(self, texts: Sequence[str]) -> list[Detection]:
+        """Detections are cached like model outputs: loading the detector costs more than a
+        whole cached run otherwise would. Values are "LANG CONFIDENCE", read back the same
+        way on a fresh run, so a cached run decides exactly as the first one did."""
         identity = detector_identity()
-        key = make_key(LANGUAGE_TASK, identity, {}, text)
-        language = self.cache.get_many([key]).get(key)
-        if language is None:
-            language = detect_language(text)
-            self.cache.put_many(LANGUAGE_TASK, identity, {key: language})
-        return language
+        keys = [make_key(LANGUAGE_TASK, identity, {}, text) for text in texts]
+        found = self.cache.get_many(keys)
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+        if missing:
+            detections = detect_languages(list(missing.values()))
+            fresh = {
+                key: f"{language} {confidence:.4f}"
+                for key, (language, confidence) in zip(missing, detections, strict=True)
+            }
+            self.cache.put_many(LANGUAGE_TASK, identity, fresh)
+            found.update(fresh)
+        return [_parse_detection(found[key]) for key in keys]
 
     def close(self) -> None:
         self.cache.close()
 
 
 def _group_by_translator(items: list[_Prepared]) -> list[tuple[ModelSpec, list[_Prepared]]]:
+    """Each translator in use, with the articles that have paragraphs for it."""
     groups: dict[str, tuple[ModelSpec, list[_Prepared]]] = {}
     for item in items:
-        if item.translator is not None:
-            groups.setdefault(item.translator.name, (item.translator, []))[1].append(item)
+        for spec in item.translators:
+            if spec is not None:
+                members = groups.setdefault(spec.name, (spec, []))[1]
+                if not members or members[-1] is not item:
+                    members.append(item)
     return list(groups.values())
+
+
+def _parse_detection(value: str) -> Detection:
+    language, confidence = value.split()
+    return language, float(confidence)
 
 
 def _describe(spec: ModelSpec) -> dict[str, str | None]:
@@ -298,14 +370,17 @@ def summarize_text(
     *,
     config: Config | str | os.PathLike[str] | None = None,
     source_language: str | None = None,
+    keep_boilerplate: bool = False,
     **options: Any,
 ) -> Result:
-    """Translate and summarize one article given as a string.
+    """Translate and summarize one article given as a string (plain text or HTML).
 
     `options` are those of :class:`Summarizer` (cache_dir, use_cache, summarizer, ...).
     """
     summarizer = Summarizer(config, **options)
     try:
-        return summarizer.run(text, source_language=source_language)
+        return summarizer.run(
+            text, source_language=source_language, keep_boilerplate=keep_boilerplate
+        )
     finally:
         summarizer.close()

@@ -94,8 +94,12 @@ def _translate_misses(
     settings = dict(model.spec.generation)
     key_settings = model.spec.output_settings
     limit = model.spec.max_input_tokens
+
+    def count_tokens(text: str) -> int:
+        return model.count_tokens(model_input(model, text))
+
     # A segment over the model's input limit is translated in pieces, never truncated.
-    pieces_of = {segment: split_to_fit(segment, limit, model.count_tokens) for segment in misses}
+    pieces_of = {segment: split_to_fit(segment, limit, count_tokens) for segment in misses}
     pieces = sorted({p for parts in pieces_of.values() for p in parts}, key=len)
     # Keys are made after loading: a hub model's resolved commit is only known then.
     identity = model.identity
@@ -104,8 +108,9 @@ def _translate_misses(
     batch_size = model.spec.batch_size
     for start in range(0, len(pieces), batch_size):
         batch = pieces[start : start + batch_size]
-        batch_settings = bounded_settings(settings, max(model.count_tokens(p) for p in batch))
-        done.update(zip(batch, model.generate(batch, batch_settings), strict=True))
+        inputs = [model_input(model, piece) for piece in batch]
+        batch_settings = bounded_settings(settings, max(model.count_tokens(p) for p in inputs))
+        done.update(zip(batch, model.generate(inputs, batch_settings), strict=True))
         complete = {
             segment: " ".join(done[p] for p in parts)
             for segment, parts in pieces_of.items()
@@ -120,6 +125,13 @@ def _translate_misses(
         if on_batch:
             on_batch(len(finished), len(misses))
     return {segment: " ".join(done[p] for p in parts) for segment, parts in pieces_of.items()}
+
+
+def model_input(model: Model, text: str) -> str:
+    """What the model receives for `text`: a multi-target model's target token comes first
+    (e.g. ">>eng<< ..."), as its model card requires."""
+    token = model.spec.target_token
+    return f"{token} {text}" if token else text
 
 
 def bounded_settings(settings: dict[str, Any], longest_input_tokens: int) -> dict[str, Any]:

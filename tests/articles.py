@@ -92,3 +92,54 @@ def write_corpus(root, count: int, folders: int = 4):
         path.write_text(french_article(number), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+# An English report as a scraper leaves it: a theme warning glued to the section label, a
+# paywall notice, a widget label and a button at the end (the debris is invented too).
+SCRAPED_ENGLISH_ARTICLE = """\
+Bellhaven Theme License is not validated, Go to the theme options page to validate the \
+license, You need a single license for each domain name.
+Local News
+
+Harbour town reopens its old lighthouse to visitors
+
+After four years of repairs, the lighthouse of Port Ellery opened its doors again on \
+Saturday. Volunteers guided the first visitors up the ninety-two steps to the lantern room.
+
+The council spent 1.3 million pounds on the work. Engineers replaced the rusted railings, \
+rebuilt the keeper's cottage and cleaned the great lens by hand.
+
+You have 62% of this article left to read. The rest is reserved for subscribers.
+
+Gn headline FR
+
+Back to top button
+"""
+SCRAPED_ENGLISH_DEBRIS = [
+    "Bellhaven Theme License is not validated, Go to the theme options page to validate the "
+    "license, You need a single license for each domain name.",
+    "You have 62% of this article left to read. The rest is reserved for subscribers.",
+    "Gn headline FR",
+    "Back to top button",
+]
+
+# A French article quoting an English speaker in a paragraph of its own.
+FRENCH_ARTICLE_WITH_ENGLISH_QUOTE = """\
+La ministre britannique des transports a visité mardi le chantier du nouveau tunnel \
+ferroviaire sous la Manche. Elle a rencontré les ouvriers et les ingénieurs du projet.
+
+"We are building the railway that our grandchildren will use every single day, and we will \
+finish it on time," she told the workers gathered at the entrance of the tunnel.
+
+Les travaux doivent s'achever dans trois ans. Le coût total du projet dépasse désormais \
+les six milliards d'euros, selon les derniers chiffres publiés par la société.
+"""
+
+GERMAN_PARAGRAPH = (
+    "Der Bürgermeister der Stadt hat am Dienstag einen neuen Plan für die Renovierung der "
+    "Schulen vorgestellt. Die Arbeiten sollen im Sommer beginnen."
+)
+ITALIAN_PARAGRAPH = (
+    "Il sindaco della città ha presentato martedì un nuovo piano per la ristrutturazione "
+    "delle scuole. I lavori dovrebbero cominciare in estate."
+)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from summarizer import __version__
 from summarizer.cli import cli
-from tests.articles import FRENCH_ARTICLE
+from tests.articles import FRENCH_ARTICLE, SCRAPED_ENGLISH_ARTICLE, SCRAPED_ENGLISH_DEBRIS
 
 JSON_KEYS = {
     "input",
@@ -20,6 +20,9 @@ JSON_KEYS = {
     "translation",
     "summary",
     "summarized",
+    "paragraph_languages",
+    "removed",
+    "paywalled",
     "models",
     "stats",
     "seconds",
@@ -118,6 +121,58 @@ def test_config_can_come_from_the_environment(article, tiny_config, monkeypatch)
     monkeypatch.setenv("SUMMARIZER_CONFIG", str(tiny_config))
     data = json.loads(invoke("summarize", article, "--format", "json", "-q").stdout)
     assert data["models"]["summarization"]["name"] == "tiny-bart"
+
+
+def test_scraped_article_reports_removed_debris_and_the_paywall(tmp_path, tiny_config):
+    path = tmp_path / "scraped.txt"
+    path.write_text(SCRAPED_ENGLISH_ARTICLE, encoding="utf-8")
+    args = ("summarize", path, "--config", tiny_config, "--format", "json", "-q")
+    data = json.loads(invoke(*args).stdout)
+    assert (data["source_language"], data["translated"]) == ("en", False)
+    assert data["removed"] == SCRAPED_ENGLISH_DEBRIS and data["paywalled"] is True
+    assert not any(line in data["source_text"] for line in SCRAPED_ENGLISH_DEBRIS)
+    kept = json.loads(invoke(*args, "--keep-boilerplate").stdout)
+    assert kept["removed"] == [] and kept["paywalled"] is True
+    assert all(line in kept["source_text"] for line in SCRAPED_ENGLISH_DEBRIS)
+
+
+def test_saved_web_page_is_summarized_from_its_article(tmp_path, tiny_config):
+    paragraphs = "".join(f"<p>{' '.join(p.split())}</p>" for p in FRENCH_ARTICLE.split("\n\n"))
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>Des écoles rénovées</title></head><body>"
+        f"<nav><a href='/'>Accueil</a> <a href='/x'>Politique</a></nav>"
+        f"<article><h1>Des écoles rénovées</h1>{paragraphs}</article></body></html>",
+        encoding="utf-8",
+    )
+    data = json.loads(invoke("summarize", page, "--config", tiny_config, "--format", "json").stdout)
+    assert data["source_text"] == "Des écoles rénovées\n\n" + FRENCH_ARTICLE.strip()
+    assert data["source_language"] == "fr" and data["translated"] is True
+
+
+def test_page_with_no_article_text_fails_with_one_line(tmp_path, tiny_config):
+    page = tmp_path / "app.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>{{ title }}</title></head><body>"
+        "<div id='app'><h1>{{ article.title }}</h1><p>{{ article.body }}</p></div></body></html>",
+        encoding="utf-8",
+    )
+    result = invoke("summarize", page, "--config", tiny_config)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: no article text found in {page}\n"
+
+
+def test_configured_size_limit_refuses_a_larger_file(tmp_path, tiny_config, article):
+    small = tmp_path / "small.toml"
+    small.write_text(
+        tiny_config.read_text(encoding="utf-8").replace(
+            "[pipeline]\n", "[pipeline]\nmax_input_bytes = 64\n", 1
+        ),
+        encoding="utf-8",
+    )
+    result = invoke("summarize", article, "--config", small)
+    assert result.exit_code == 1
+    assert "larger than 64 bytes" in result.stderr and "max_input_bytes" in result.stderr
 
 
 def test_version():

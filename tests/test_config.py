@@ -109,6 +109,17 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
         ("batch_size = 8", "batch_size = 0", r"batch_size: must be at least 1"),
         ('model = "org/sum"', "", r"\[models.sum\] model: missing"),
         ("[pipeline]", "[pipelines]", r"top level pipelines: unknown key"),
+        (
+            'target_language = "en"',
+            'target_language = "en"\nmax_input_bytes = "10MB"',
+            r"\[pipeline\] max_input_bytes: expected an integer",
+        ),
+        (
+            'target_language = "en"',
+            'target_language = "en"\nmax_input_bytes = 0',
+            r"\[pipeline\] max_input_bytes: must be at least 1",
+        ),
+        ("batch_size = 8", "batch_size = 8\ntarget_token = 1", r"target_token: expected a string"),
     ],
 )
 def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
@@ -136,3 +147,32 @@ def test_unknown_summarizer_lists_known_ones(tmp_path):
     config = load_config(write(tmp_path, VALID))
     with pytest.raises(ConfigError, match=r"unknown summarizer 'nope'.*known: sum"):
         config.summarizer_model("nope")
+
+
+def test_default_registry_routes_six_languages_and_falls_back_to_a_multilingual_model():
+    config = load_config(default_config_path())
+    expected = {
+        "fr": "Helsinki-NLP/opus-mt-fr-en",
+        "de": "Helsinki-NLP/opus-mt-de-en",
+        "es": "Helsinki-NLP/opus-mt-es-en",
+        "it": "Helsinki-NLP/opus-mt-it-en",
+        "pt": "Helsinki-NLP/opus-mt-ROMANCE-en",
+        "nl": "Helsinki-NLP/opus-mt-nl-en",
+        "sv": "Helsinki-NLP/opus-mt-mul-en",
+    }
+    for language, model in expected.items():
+        translator = config.translator_for(language)
+        assert translator.model == model and translator.target == "en"
+        # All translate into English only: none needs a target-language token.
+        assert translator.target_token is None
+    assert config.translator_for("en") is None
+    assert config.max_input_bytes == 10 * 1024 * 1024
+
+
+def test_size_limit_and_target_token_are_read(tmp_path):
+    text = VALID.replace('target_language = "en"', 'target_language = "en"\nmax_input_bytes = 2048')
+    text = text.replace("batch_size = 8", 'batch_size = 8\ntarget_token = ">>eng<<"')
+    config = load_config(write(tmp_path, text))
+    assert config.max_input_bytes == 2048
+    assert config.translator_for("fr").target_token == ">>eng<<"
+    assert config.translator_for("de").target_token is None

@@ -1,7 +1,38 @@
+"""Bytes -> clean paragraphs: encodings, saved web pages, limits. Every input is made here."""
+
+import io
+import random
+import sys
+
 import pytest
 
-from summarizer.documents import read_article, split_paragraphs
+from summarizer.documents import (
+    Document,
+    parse_text,
+    read_article,
+    read_document,
+    split_paragraphs,
+)
 from summarizer.errors import InputError
+from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
+
+# Characters that cp1252 has and latin-1 lacks (curly quotes, œ, €, dashes, ellipsis).
+CP1252_FRENCH = (
+    "L’œuvre du peintre, estimée à 2 000 €, a été retrouvée “par hasard” — dit-il… "
+    "« C’est un vœu exaucé », a déclaré Mme Lefèvre à l’été.\n\n" + FRENCH_ARTICLE
+)
+
+
+def junk(seed: int, size: int) -> bytes:
+    """Random bytes with no NUL (a NUL alone would already say "binary")."""
+    rng = random.Random(seed)
+    return bytes(rng.randrange(1, 256) for _ in range(size))
+
+
+def write(tmp_path, name, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return str(path)
 
 
 def test_paragraphs_are_blank_line_separated_and_inner_newlines_joined():
@@ -18,9 +49,37 @@ def test_text_without_blank_lines_has_one_paragraph_per_line():
 
 
 def test_read_article_drops_a_utf8_bom_and_joins_paragraphs(tmp_path):
-    path = tmp_path / "a.txt"
-    path.write_bytes("\ufeffÉté chaud.\n\n\n\nHiver froid.\n".encode())
-    assert read_article(str(path)) == "Été chaud.\n\nHiver froid."
+    path = write(tmp_path, "a.txt", "\ufeffÉté chaud.\n\n\n\nHiver froid.\n".encode())
+    assert read_article(path) == "Été chaud.\n\nHiver froid."
+
+
+def test_cp1252_copy_reads_exactly_like_the_utf8_original(tmp_path):
+    utf8 = read_document(write(tmp_path, "utf8.txt", CP1252_FRENCH.encode("utf-8")))
+    cp1252 = read_document(write(tmp_path, "cp1252.txt", CP1252_FRENCH.encode("cp1252")))
+    assert cp1252 == utf8
+    assert "L’œuvre" in cp1252.text and "2 000 €" in cp1252.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Été chaud à Noël, dit-il.\n",  # short: detectors often guess a Baltic code page
+        "Le garçon a reçu une médaille à Besançon.\n",
+        FRENCH_ARTICLE,
+    ],
+)
+def test_latin1_text_is_decoded(tmp_path, text):
+    assert read_document(write(tmp_path, "latin1.txt", text.encode("latin-1"))).text == (
+        parse_text(text).text
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_decoded(tmp_path, encoding):
+    # "utf-16" writes the platform's BOM; the -le/-be codecs write none, so add it.
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")
+    path = write(tmp_path, "u16.txt", (bom + CP1252_FRENCH).encode(encoding))
+    assert read_document(path).text == parse_text(CP1252_FRENCH).text
 
 
 @pytest.mark.parametrize(
@@ -28,19 +87,151 @@ def test_read_article_drops_a_utf8_bom_and_joins_paragraphs(tmp_path):
     [
         (b"", "is empty"),
         (b" \n\t\n", "is empty"),
+        ("\ufeff \n".encode(), "is empty"),
         (b"\x00\x01\x02binary", "binary"),
-        (b"caf\xe9 \xff\xfe", "not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n" + junk(2, 600), "binary"),
+        (junk(1, 2000), "binary"),
+        (b"\xff\xfe\x00\xd8", "not valid UTF-16"),
     ],
+    ids=["empty", "whitespace", "bom-only", "nul", "png", "random", "bad-utf16"],
 )
 def test_unusable_files_raise_one_clear_error(tmp_path, content, message):
-    path = tmp_path / "bad.txt"
-    path.write_bytes(content)
-    with pytest.raises(InputError, match=message):
-        read_article(str(path))
+    path = write(tmp_path, "bad.txt", content)
+    with pytest.raises(InputError, match=message) as caught:
+        read_document(path)
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_file_and_directory_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="no such file"):
-        read_article(str(tmp_path / "absent.txt"))
+        read_document(str(tmp_path / "absent.txt"))
     with pytest.raises(InputError, match="is a directory"):
-        read_article(str(tmp_path))
+        read_document(str(tmp_path))
+
+
+def test_input_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    path = write(tmp_path, "big.txt", FRENCH_ARTICLE.encode())
+    limit = len(FRENCH_ARTICLE.encode()) - 1
+    with pytest.raises(InputError, match=r"larger than .* max_input_bytes"):
+        read_document(path, max_bytes=limit)
+    with pytest.raises(InputError, match="larger than"):
+        parse_text(FRENCH_ARTICLE, max_bytes=limit)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(FRENCH_ARTICLE.encode())))
+    with pytest.raises(InputError, match="standard input is larger than"):
+        read_document("-", max_bytes=limit)
+    assert read_document(path, max_bytes=limit + 1).text == parse_text(FRENCH_ARTICLE).text
+
+
+# --- saved web pages -------------------------------------------------------------------
+
+TITLE = "Le conseil adopte le plan de rénovation des écoles"
+PAGE_PARAGRAPHS = [
+    paragraph for paragraph in FRENCH_ARTICLE.strip().split("\n\n") if paragraph.strip()
+]
+
+
+def page(charset: str = "utf-8", body_extra: str = "") -> str:
+    """A news page of the usual shape: menus, an article, a sidebar, a footer."""
+    paragraphs = "\n".join(f"<p>{' '.join(p.split())}</p>" for p in PAGE_PARAGRAPHS)
+    return f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="{charset}"><title>{TITLE} | Le Journal</title></head>
+<body>
+<header><nav><a href="/">Accueil</a> <a href="/politique">Politique</a>
+<a href="/sport">Sport</a> <a href="/culture">Culture</a></nav></header>
+<div class="cookie-banner">Ce site utilise des cookies pour mesurer son audience.
+<button>Tout accepter</button></div>
+<main><article>
+<h1>{TITLE}</h1>
+<p class="byline">Par Jeanne Martin, publié le 3 mars</p>
+{paragraphs}
+{body_extra}
+</article>
+<aside><h2>Les plus lus</h2><ul><li><a href="/a">Un titre sans rapport</a></li>
+<li><a href="/b">Un autre titre sans rapport</a></li></ul></aside></main>
+<footer><p>© 2024 Le Journal. Tous droits réservés.</p>
+<a href="/mentions">Mentions légales</a> <a href="/contact">Contact</a></footer>
+</body></html>
+"""
+
+
+def test_saved_page_gives_its_title_and_article_paragraphs_in_order(tmp_path):
+    document = read_document(write(tmp_path, "article.html", page().encode()))
+    assert document.title is not None and document.title.startswith(TITLE)
+    assert document.paragraphs[0] == document.title
+    body = document.paragraphs[1:]
+    expected = [" ".join(p.split()) for p in PAGE_PARAGRAPHS]
+    positions = [body.index(paragraph) for paragraph in expected]
+    assert positions == sorted(positions)
+    for furniture in ("Politique", "Les plus lus", "Mentions légales", "Tous droits", "cookies"):
+        assert furniture not in document.text
+
+
+def test_html_is_recognised_without_an_html_suffix_on_stdin_and_in_strings(tmp_path, monkeypatch):
+    from_file = read_document(write(tmp_path, "article.html", page().encode()))
+    assert read_document(write(tmp_path, "article.txt", page().encode())) == from_file
+    with_bom = write(tmp_path, "utf16.txt", page().encode("utf-16"))  # the codec adds a BOM
+    assert read_document(with_bom) == from_file
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(page().encode())))
+    assert read_document("-") == from_file
+    assert parse_text(page()) == from_file
+
+
+def test_declared_charset_is_respected(tmp_path):
+    raw = page(charset="windows-1252").encode("cp1252")
+    assert read_document(write(tmp_path, "a.html", raw)) == parse_text(page())
+
+
+def test_latin1_declaration_is_read_as_windows_1252_as_browsers_do(tmp_path):
+    extra = "<p>Le « vœu » du maire — un budget de 3 000 € — a été adopté à l’unanimité.</p>"
+    raw = page(charset="iso-8859-1", body_extra=extra).encode("cp1252")
+    assert "vœu" in read_document(write(tmp_path, "a.html", raw)).text
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding"),
+    [("iso-8859-1", "utf-8"), ("utf-8", "cp1252"), ("shift_jis", "utf-8")],
+)
+def test_a_false_charset_declaration_falls_back_to_the_real_encoding(tmp_path, declared, encoding):
+    raw = page(charset=declared).encode(encoding)
+    document = read_document(write(tmp_path, "a.html", raw))
+    assert document == parse_text(page())
+    assert "Ã" not in document.text
+
+
+def test_a_stray_invalid_byte_does_not_turn_a_utf8_page_into_mojibake(tmp_path):
+    raw = page().encode().replace(b"<footer>", b"<footer><!-- D\xc8but -->")
+    assert read_document(write(tmp_path, "a.html", raw)) == parse_text(page())
+
+
+JS_PAGES = {
+    "template": """<!DOCTYPE html><html><head><title>{{ page.title }}</title>
+<script src="/app.js"></script></head><body><div id="app">
+<h1>{{ article.headline }}</h1><div class="body">{{ article.body }}</div>
+<p>{{ article.author }} - {{ article.date | date }}</p></div>
+<noscript>Please enable JavaScript to view this site.</noscript></body></html>""",
+    "empty root": """<!DOCTYPE html><html><head><title>Actualités</title></head>
+<body><div id="root"></div><script>window.start()</script></body></html>""",
+    "menu only": """<!DOCTYPE html><html><head><title>Accueil</title></head><body>
+<nav><a href="/">Accueil</a> <a href="/a">Politique</a></nav><footer>© Journal</footer>
+</body></html>""",
+}
+
+
+@pytest.mark.parametrize("kind", JS_PAGES)
+def test_page_without_article_text_is_an_error_naming_the_file(tmp_path, kind):
+    path = write(tmp_path, "page.html", JS_PAGES[kind].encode())
+    with pytest.raises(InputError, match=f"^no article text found in {path}$"):
+        read_document(path)
+
+
+def test_document_text_is_its_paragraphs_joined():
+    document = Document(paragraphs=["Un.", "Deux."])
+    assert document.text == "Un.\n\nDeux."
+    assert (document.title, document.removed, document.paywalled) == (None, [], False)
+
+
+def test_plain_text_articles_are_unchanged_and_have_no_title():
+    for article in (FRENCH_ARTICLE, ENGLISH_ARTICLE):
+        document = parse_text(article)
+        assert document.paragraphs == split_paragraphs(article)
+        assert document.title is None

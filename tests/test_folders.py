@@ -85,26 +85,35 @@ def test_json_without_outdir_writes_json_lines(tmp_path, tiny_config):
     assert all(obj["translated"] and obj["summary"] is None for obj in objects)
 
 
-def test_bad_files_are_reported_and_skipped_and_the_run_exits_1(tmp_path, tiny_config, monkeypatch):
+def test_bad_files_are_reported_and_skipped_and_the_run_exits_1(tmp_path, tiny_config):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 3)
     (corpus / "empty.txt").write_text(" \n")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
-    (corpus / "latin.txt").write_bytes("caf\xe9 cr\xe8me \xff".encode("latin-1"))
+    # A UTF-16 byte-order mark, then a lone surrogate: no decoding of it is text.
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\xd8\x41\x00")
     (corpus / "huge.txt").write_text("Un mot. " * 400)
-    monkeypatch.setattr(documents, "MAX_INPUT_BYTES", 1000)
+    (corpus / "script.html").write_text(
+        "<html><body><div id=app>{{ article.body }}</div></body></html>"
+    )
+    config = tmp_path / "limited.toml"
+    config.write_text(
+        tiny_config.read_text().replace("[pipeline]", "[pipeline]\nmax_input_bytes = 2000")
+    )
     out = tmp_path / "out"
-    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    result = invoke("translate", corpus, "-o", out, "--config", config)
     assert result.exit_code == 1
     rows = {Path(row["input"]).name: row for row in manifest(out)}
     failed = {name for name, row in rows.items() if row["status"] == "failed"}
-    assert failed == {"empty.txt", "binary.txt", "latin.txt", "huge.txt"}
+    assert failed == {"empty.txt", "binary.txt", "broken.txt", "huge.txt", "script.html"}
     assert all(rows[name]["error"] for name in failed)
     assert len([row for row in rows.values() if row["status"] == "written"]) == 3
+    lines = result.stderr.splitlines()
     for name in failed:
-        assert f"failed: {corpus / name}" in result.stderr
+        assert any(line.startswith("failed: ") and str(corpus / name) in line for line in lines)
     assert "Traceback" not in result.stderr
-    assert "3 written, 0 already up to date, 4 failed" in result.stderr
+    assert "no article text found in" in rows["script.html"]["error"]
+    assert "3 written, 0 already up to date, 5 failed" in result.stderr
 
 
 def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_config, monkeypatch):
@@ -264,11 +273,11 @@ def test_one_document_with_an_unknown_language_does_not_stop_the_others(tiny_con
 def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, count, monkeypatch):
     write_corpus(tmp_path / "corpus", count)
     reads = []
-    real_read = documents.read_article
+    real_read = documents.read_document
 
-    def counting_read(source):
+    def counting_read(source, **options):
         reads.append(source)
-        return real_read(source)
+        return real_read(source, **options)
 
     import summarizer.corpus as corpus_module
 
@@ -279,16 +288,14 @@ def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, coun
         batches.append(len(articles))
         return real_run_batch(self, articles, **options)
 
-    monkeypatch.setattr(corpus_module, "read_article", counting_read)
+    monkeypatch.setattr(corpus_module, "read_document", counting_read)
     monkeypatch.setattr(Summarizer, "run_batch", recording_run_batch)
     invoke("translate", tmp_path / "corpus", "-o", tmp_path / "out", "-q", "--config", tiny_config)
     assert len(reads) == count
     assert batches == [32, 8]
 
 
-def test_unwritable_output_folder_is_one_clear_error_inputs_untouched(
-    tmp_path, tiny_config
-):
+def test_unwritable_output_folder_is_one_clear_error_inputs_untouched(tmp_path, tiny_config):
     corpus = tmp_path / "corpus"
     sources = write_corpus(corpus, 2)
     originals = {path: path.read_bytes() for path in sources}

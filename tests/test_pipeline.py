@@ -5,8 +5,21 @@ from __future__ import annotations
 import pytest
 
 from summarizer import Summarizer, summarize_text
+from summarizer.documents import Document, split_paragraphs
 from summarizer.engine import load_model
-from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE, FRENCH_PARAGRAPHS, long_french_article
+from summarizer.errors import ConfigError, InputError
+from tests.articles import (
+    ENGLISH_ARTICLE,
+    FRENCH_ARTICLE,
+    FRENCH_ARTICLE_WITH_ENGLISH_QUOTE,
+    FRENCH_PARAGRAPHS,
+    GERMAN_PARAGRAPH,
+    ITALIAN_PARAGRAPH,
+    SCRAPED_ENGLISH_ARTICLE,
+    SCRAPED_ENGLISH_DEBRIS,
+    long_french_article,
+)
+from tests.fakes import FakeModel, FakeSummarizer
 
 
 class RecordingLoader:
@@ -129,3 +142,142 @@ def test_long_article_keeps_all_paragraphs_and_is_summarized_from_several_chunks
 def test_summarizer_can_be_chosen_by_name(tiny_config):
     with pytest.raises(Exception, match="unknown summarizer 'absent'"):
         Summarizer(tiny_config, summarizer="absent")
+
+
+# --- routing paragraphs to translators, with recording fake models -------------------------
+
+ROUTED_CONFIG = """
+[pipeline]
+summarizer = "sum"
+max_input_bytes = {max_input_bytes}
+
+[pipeline.translators]
+fr = "fr-en"
+de = "de-en"
+{fallback}
+
+[models.fr-en]
+task = "translation"
+source = "fr"
+model = "fake/fr-en"
+
+[models.de-en]
+task = "translation"
+source = "de"
+model = "fake/de-en"
+
+[models.mul-en]
+task = "translation"
+source = "mul"
+model = "fake/mul-en"
+
+[models.sum]
+task = "summarization"
+model = "fake/sum"
+"""
+
+
+class FakeLoader:
+    """Builds recording fake models instead of loading any."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, FakeModel] = {}
+
+    def __call__(self, spec, on_progress=None):
+        fake = FakeSummarizer if spec.task == "summarization" else FakeModel
+        return self.models.setdefault(spec.name, fake(spec))
+
+    def sent(self, name: str) -> list[str]:
+        model = self.models.get(name)
+        return [text for batch in model.batches for text in batch] if model else []
+
+
+def routed(tmp_path, fallback=True, max_input_bytes=1_000_000):
+    config = tmp_path / "routed.toml"
+    config.write_text(
+        ROUTED_CONFIG.format(
+            fallback='"*" = "mul-en"' if fallback else "", max_input_bytes=max_input_bytes
+        ),
+        encoding="utf-8",
+    )
+    loader = FakeLoader()
+    return Summarizer(config, model_loader=loader), loader
+
+
+def test_english_quote_in_a_french_article_is_not_translated_from_french(tmp_path):
+    summarizer, loader = routed(tmp_path)
+    result = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
+    quote = split_paragraphs(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)[1]
+    assert result.source_language == "fr" and result.translated
+    assert result.paragraph_languages == ["fr", "en", "fr"]
+    assert result.translation.split("\n\n")[1] == quote
+    assert not any(word in " ".join(loader.sent("fr-en")) for word in ("railway", "grandchildren"))
+    assert result.models["translation"]["name"] == "fr-en"
+
+
+def test_each_language_goes_to_its_translator_and_others_to_the_fallback(tmp_path):
+    summarizer, loader = routed(tmp_path)
+    text = "\n\n".join([*FRENCH_PARAGRAPHS, GERMAN_PARAGRAPH, ITALIAN_PARAGRAPH])
+    result = summarizer.run(text)
+    assert result.paragraph_languages == ["fr"] * len(FRENCH_PARAGRAPHS) + ["de", "it"]
+    # Batches are sorted by length: compare the words each model received.
+    words = {name: sorted(" ".join(loader.sent(name)).split()) for name in loader.models}
+    assert words["de-en"] == sorted(GERMAN_PARAGRAPH.split())
+    assert words["mul-en"] == sorted(ITALIAN_PARAGRAPH.split())
+    assert words["fr-en"] == sorted(" ".join(FRENCH_PARAGRAPHS).split())
+    assert result.stats["translation"]["segments"] == len(FRENCH_PARAGRAPHS) + 4
+    # Paragraphs stay in place, each translated by its own model.
+    assert result.translation.split("\n\n")[-2].startswith("[Der Bürgermeister")
+
+
+def test_a_language_with_no_translator_and_no_fallback_names_the_key_to_add(tmp_path):
+    summarizer, loader = routed(tmp_path, fallback=False)
+    with pytest.raises(ConfigError, match=r"no translator for language 'it'.*add it = \"MODEL\""):
+        summarizer.run("\n\n".join([ITALIAN_PARAGRAPH] * 3))
+    assert loader.models == {}
+
+
+def test_source_language_skips_detection_for_every_paragraph(tmp_path):
+    summarizer, loader = routed(tmp_path)
+    result = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE, source_language="fr")
+    assert result.paragraph_languages == ["fr", "fr", "fr"]
+    assert "railway" in " ".join(loader.sent("fr-en"))
+
+
+def test_cached_run_does_not_run_the_detector(tmp_path, monkeypatch):
+    summarizer, _ = routed(tmp_path)
+    first = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
+
+    def no_detection(texts):
+        raise AssertionError(f"detector asked about {len(texts)} text(s)")
+
+    monkeypatch.setattr("summarizer.pipeline.detect_languages", no_detection)
+    second, _ = routed(tmp_path)
+    result = second.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
+    assert result.paragraph_languages == first.paragraph_languages
+    assert result.translation == first.translation
+
+
+def test_debris_is_reported_and_kept_out_of_the_text(tmp_path):
+    summarizer, loader = routed(tmp_path)
+    result = summarizer.run(SCRAPED_ENGLISH_ARTICLE)
+    assert (result.source_language, result.translated) == ("en", False)
+    assert result.removed == SCRAPED_ENGLISH_DEBRIS and result.paywalled
+    assert all(line not in result.source_text for line in SCRAPED_ENGLISH_DEBRIS)
+    assert set(loader.models) == {"sum"}
+    kept = summarizer.run(SCRAPED_ENGLISH_ARTICLE, keep_boilerplate=True)
+    assert kept.removed == [] and kept.paywalled
+    assert all(line in kept.source_text for line in SCRAPED_ENGLISH_DEBRIS)
+
+
+def test_a_document_can_be_given_instead_of_text(tmp_path):
+    summarizer, _ = routed(tmp_path)
+    document = Document(paragraphs=split_paragraphs(ENGLISH_ARTICLE), removed=["Share"])
+    result = summarizer.run(document, name="doc")
+    assert result.source_text == document.text and result.removed == ["Share"]
+
+
+def test_the_configured_size_limit_applies_to_strings(tmp_path):
+    summarizer, _ = routed(tmp_path, max_input_bytes=100)
+    with pytest.raises(InputError, match="larger than 100 bytes"):
+        summarizer.run(FRENCH_ARTICLE)

@@ -25,7 +25,7 @@ def imported_modules(importtime_stderr: str) -> set[str]:
     }
 
 
-def test_cached_rerun_imports_neither_torch_nor_transformers(tmp_path, tiny_config):
+def test_cached_rerun_imports_neither_torch_transformers_nor_the_detector(tmp_path, tiny_config):
     article = tmp_path / "article.txt"
     article.write_text(FRENCH_ARTICLE, encoding="utf-8")
     args = ["-m", "summarizer", "summarize", str(article), "--config", str(tiny_config)]
@@ -39,6 +39,8 @@ def test_cached_rerun_imports_neither_torch_nor_transformers(tmp_path, tiny_conf
     modules = imported_modules(cached.stderr)
     assert "summarizer.engine" in modules
     assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers")}
+    # Detection results are cached too, and a plain-text article needs no HTML extractor.
+    assert not {m for m in modules if m.split(".")[0] in ("py3langid", "trafilatura")}
     first, second = json.loads(cold.stdout), json.loads(cached.stdout)
     assert second["stats"]["translation"]["cache_misses"] == 0
     assert second["stats"]["summarization"]["cache_misses"] == 0

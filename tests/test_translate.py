@@ -102,3 +102,25 @@ def test_each_batch_is_cached_as_soon_as_it_is_translated(tmp_path):
     again = FakeModel(spec(batch_size=3))
     _, stats = translate_paragraphs(paragraphs, "fr", again, cache)
     assert (stats.cache_hits, stats.cache_misses) == (3, 3)
+
+
+def test_a_target_token_starts_every_input_and_is_part_of_the_cache_key(tmp_path):
+    cache = Cache(tmp_path / "c")
+    plain = FakeModel(spec())
+    translate_paragraphs(["Le maire a parlé."], "fr", plain, cache)
+    tagged = FakeModel(spec(target_token=">>eng<<"))
+    translated, stats = translate_paragraphs(["Le maire a parlé."], "fr", tagged, cache)
+    # Not served the untagged model's cached output: the token changes the input.
+    assert stats.cache_misses == 1
+    assert tagged.batches == [[">>eng<< Le maire a parlé."]]
+    assert translated == ["[>>eng<< Le maire a parlé.]"]
+
+
+def test_the_target_token_counts_against_the_input_limit(tmp_path):
+    # FakeModel counts one token per word (+1): ">>eng<<" makes 8 words 10 tokens, over 9.
+    sentence = "Un deux trois quatre cinq six sept huit."
+    model = FakeModel(spec(target_token=">>eng<<", max_input_tokens=9))
+    translate_paragraphs([sentence], "fr", model, Cache(tmp_path / "c"))
+    sent = [text for batch in model.batches for text in batch]
+    assert len(sent) > 1 and all(model.count_tokens(text) <= 9 for text in sent)
+    assert all(text.startswith(">>eng<< ") for text in sent)
