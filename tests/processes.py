@@ -37,9 +37,13 @@ def run_summarizer(*args: object, cwd: Path, **extra: str) -> subprocess.Complet
 
 
 def cache_entries(cache_file: Path) -> dict[str, str]:
-    """key -> value of every entry in a cache file, read without the summarizer's code."""
+    """key -> value of every entry in a cache file, read without the summarizer's code
+    (none in a file that a process was killed in the middle of creating)."""
     connection = sqlite3.connect(cache_file)
     try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "entries" not in tables:
+            return {}
         return dict(connection.execute("SELECT key, value FROM entries"))
     finally:
         connection.close()
