@@ -552,21 +552,26 @@ class Cache:
         if not self.path.exists():
             self._readable = False
             return None
-        try:
-            connection = sqlite3.connect(
-                f"{self.path.absolute().as_uri()}?mode=ro",
-                uri=True,
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            _probe(connection, self.path)
-            if _schema_version(connection) != SCHEMA_VERSION:
-                raise sqlite3.OperationalError("its schema needs an update")
-            return connection
-        except (sqlite3.Error, _Damaged):
-            self._readable = False
-            return None
+        # Read-only first; a WAL file in a folder we cannot write to cannot even be read that
+        # way (SQLite must create its -shm index beside it), so then as an immutable file.
+        for mode in ("mode=ro", "immutable=1"):
+            connection = None
+            try:
+                connection = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?{mode}",
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_SECONDS,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                _probe(connection, self.path)
+                if _schema_version(connection) == SCHEMA_VERSION:
+                    return connection
+            except (sqlite3.Error, _Damaged):
+                pass
+            _close_quietly(connection)
+        self._readable = False
+        return None
 
     def _migrate(self, connection: sqlite3.Connection) -> bool:
         """Bring the file's schema up to date; False for a file from a newer release."""
