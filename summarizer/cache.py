@@ -210,7 +210,10 @@ class Cache:
         if not wanted:
             return {}
         with self._lock:
-            return self._attempt(lambda c: self._select(c, wanted), write=False, default={})
+            found = self._attempt(lambda c: self._select(c, wanted), write=False, default={})
+            if len(self._touched) >= _LOOKUP_CHUNK * 4:
+                self._flush_access_times()
+            return found
 
     def put_many(self, task: str, model: str, items: Mapping[str, str]) -> None:
         """Store a batch in one transaction: it is all there after a crash, or none of it."""
@@ -238,13 +241,8 @@ class Cache:
     def close(self) -> None:
         """Record pending access times (best effort) and close the connection."""
         with self._lock:
-            if self._touched and self._writable and self._usable_connection() is not None:
-                with contextlib.suppress(sqlite3.Error), _transaction(self._connection):
-                    self._write_access_times(self._connection, time.time())
-            self._touched.clear()
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
-            self._connection = None
+            self._flush_access_times()
+            self._drop_connection()
 
     @property
     def writable(self) -> bool:
@@ -380,6 +378,13 @@ class Cache:
                     self._touched.add(key)
         return found
 
+    def _flush_access_times(self) -> None:
+        """Best effort: a lost access time only makes an entry look older to prune."""
+        if self._touched and self._writable and self._usable_connection() is not None:
+            with contextlib.suppress(sqlite3.Error), _transaction(self._connection):
+                self._write_access_times(self._connection, time.time())
+        self._touched.clear()
+
     def _write_access_times(self, connection: sqlite3.Connection, now: float) -> None:
         touched = list(self._touched)
         for start in range(0, len(touched), _LOOKUP_CHUNK):
@@ -487,13 +492,20 @@ class Cache:
         self._give_up(sqlite3.DatabaseError("it stays damaged after being rebuilt"))
         return default
 
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            if self._pid == os.getpid():
+                _close_quietly(self._connection)
+            else:
+                # Opened by the parent before a fork: SQLite's locks and files belong to it,
+                # so the child must neither use nor close this connection.
+                _ABANDONED.append(self._connection)
+        self._connection = None
+
     def _usable_connection(self) -> sqlite3.Connection | None:
         """This process's connection, opened (checked, migrated) on first use."""
         if self._pid != os.getpid():
-            # Forked: the parent's connection must be neither used nor closed here.
-            if self._connection is not None:
-                _ABANDONED.append(self._connection)
-            self._connection = None
+            self._drop_connection()
             self._touched.clear()
             self._pid = os.getpid()
         if not self._readable:
@@ -609,9 +621,7 @@ class Cache:
         """Move a damaged file (and its -wal, -shm) aside, so that a new one is created.
 
         Returns False when that is not possible (the cache is then given up)."""
-        if self._connection is not None and self._pid == os.getpid():
-            _close_quietly(self._connection)
-        self._connection = None
+        self._drop_connection()
         self._touched.clear()
         from filelock import FileLock, Timeout
 
@@ -654,9 +664,7 @@ class Cache:
         self._writable = False
         self._touched.clear()
         self._unusable_reason = _reason(cause)
-        if self._connection is not None and self._pid == os.getpid():
-            _close_quietly(self._connection)
-        self._connection = None
+        self._drop_connection()
         self._warn(
             "unusable",
             f"cannot {'open' if opening else 'use'} the cache at {self.path} "

@@ -493,6 +493,17 @@ def test_hits_refresh_the_access_time_that_pruning_goes_by(tmp_path):
     assert sorted(Cache(tmp_path / "c").get_many(ITEMS)) == ["key1", "key2"]
 
 
+def test_many_hits_write_their_access_times_before_close(tmp_path):
+    items = {f"k{i}": "v" for i in range(2500)}
+    cache_file = filled_cache(tmp_path / "c", items)
+    _age_all_entries(cache_file, 30)
+    cache = Cache(tmp_path / "c")
+    assert len(cache.get_many(items)) == len(items)
+    recent = sql(cache_file, "SELECT count(*) FROM entries WHERE accessed > ?", time.time() - 60)
+    assert recent == [(len(items),)]
+    cache.close()
+
+
 def test_prune_to_a_size_removes_the_least_recently_used_first(tmp_path):
     items = {f"k{i:04d}": "texte " * 60 for i in range(1500)}
     cache_file = filled_cache(tmp_path / "c", items)
