@@ -5,12 +5,17 @@ Exit codes: 0 success, 1 a runtime failure (one line on stderr), 2 a usage error
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
 import signal
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,7 @@ import click
 
 from summarizer import __version__
 from summarizer.corpus import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
-from summarizer.errors import SummarizerError
+from summarizer.errors import InputError, SummarizerError
 from summarizer.progress import Progress
 
 EXIT_FAILURE = 1
@@ -32,7 +37,8 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = kwargs.get("debug", False)
         try:
-            return command(*args, **kwargs)
+            with _cache_warnings_on_stderr():
+                return command(*args, **kwargs)
         except click.ClickException:
             raise
         except SummarizerError as exc:
@@ -63,6 +69,39 @@ def _apply(decorators: list[Callable[..., Any]], command: Callable[..., Any]) ->
     return command
 
 
+@contextlib.contextmanager
+def _cache_warnings_on_stderr() -> Iterator[None]:
+    """The cache says each problem once, as a CacheWarning; show it as one plain line."""
+    from summarizer.cache import CacheWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", CacheWarning)
+        show_others = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, CacheWarning):
+                click.echo(f"Warning: {message}", err=True)
+            else:
+                show_others(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+def cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SUMMARIZER_CACHE_DIR",
+        help="Where model outputs are cached [env: SUMMARIZER_CACHE_DIR; default: the "
+        "user cache folder].",
+    )(command)
+
+
+def debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--debug", is_flag=True, help="Show tracebacks for errors.")(command)
+
+
 def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command that reads models.toml shares."""
     options = [
@@ -74,7 +113,7 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="models.toml to use [env: SUMMARIZER_CONFIG; default: ./models.toml, "
             "then the packaged one].",
         ),
-        click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
+        debug_option,
     ]
     return _apply(options, command)
 
@@ -82,13 +121,7 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options of the commands that run models."""
     options = [
-        click.option(
-            "--cache-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            envvar="SUMMARIZER_CACHE_DIR",
-            help="Where model outputs are cached [env: SUMMARIZER_CACHE_DIR; default: the "
-            "user cache folder].",
-        ),
+        cache_dir_option,
         click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr."),
     ]
@@ -204,7 +237,7 @@ def _process(
         raise click.UsageError("- (stdin) can only be used alone")
     for path in paths:
         if path != "-" and not os.path.lexists(path):
-            raise click.BadParameter(f"no such file or folder: {path}", param_hint="PATH")
+            raise InputError(f"no such file or folder: {path}")
     progress = Progress(0, enabled=not quiet and not single)
     summarizer = Summarizer(
         config_path,
@@ -216,6 +249,9 @@ def _process(
     )
     try:
         if single:
+            if output is not None:
+                # Found out now, not after the models have run; the article is only read.
+                _check_writable(output)
             _process_one(
                 summarizer,
                 paths[0],
@@ -229,8 +265,9 @@ def _process(
             )
             return
         if output is None and output_format != "json":
-            raise click.UsageError(
-                "several inputs need -o OUTDIR, or --format json for JSON Lines on stdout"
+            what = f"{paths[0]} is a folder" if len(paths) == 1 else "several inputs"
+            raise InputError(
+                f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout"
             )
         inputs = [Path(path) for path in paths]
         if output is not None:
@@ -283,7 +320,10 @@ def _process_one(
     if output is None:
         click.echo(render(result), nl=False)
     else:
-        write(output, render(result))
+        try:
+            write(output, render(result))
+        except OSError as exc:
+            raise SummarizerError(_unwritable(output, exc)) from exc
         if not quiet:
             _progress(f"wrote {output}")
 
@@ -305,6 +345,21 @@ def _install_sigterm_handler() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def _check_writable(output: Path) -> None:
+    """Fail with one line unless a file can be created in OUTPUT's folder."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise SummarizerError(_unwritable(output, exc)) from exc
+
+
+def _unwritable(output: Path, exc: OSError) -> str:
+    return f"cannot write {output}: {exc.strerror or exc}; choose another --output"
 
 
 def _progress(message: str) -> None:
@@ -368,6 +423,190 @@ def models_pull(names: tuple[str, ...], config_path: Path | None, debug: bool) -
         click.echo(f"{name}: {spec.model} ...", err=True)
         location = pull(spec)
         click.echo(f"{name}: ready at {location}")
+
+
+class SizeType(click.ParamType):
+    """A size such as 500M or 2G (a usage error otherwise)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a size such as 500M, 2G or 800000", param, ctx)
+
+
+@cli.group()
+def cache() -> None:
+    """Show, prune and clear the cache of model outputs."""
+
+
+def _open_cache(cache_dir: Path | None):
+    from summarizer.cache import Cache
+
+    return Cache(cache_dir)
+
+
+@cache.command("info")
+@cache_dir_option
+@debug_option
+@reports_errors
+def cache_info(cache_dir: Path | None, debug: bool) -> None:
+    """Show where the cache is, its size, and its entries per task and model."""
+    store = _open_cache(cache_dir)
+    try:
+        info = store.info()
+    finally:
+        store.close()
+    click.echo(f"location:     {info.path}")
+    if not info.exists:
+        click.echo("size on disk: 0 B (no cache yet)")
+    else:
+        click.echo(f"size on disk: {format_size(info.size_on_disk)}")
+        span = (
+            f" (oldest {_when(info.oldest)}, newest {_when(info.newest)})" if info.entries else ""
+        )
+        click.echo(f"entries:      {info.entries:,}{span}")
+    if info.models:
+        rows = [("TASK", "MODEL", "ENTRIES", "SIZE", "LAST USED")]
+        rows += [
+            (m.task, m.model, f"{m.entries:,}", format_size(m.size), _when(m.last_used))
+            for m in info.models
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        click.echo("")
+        for row in rows:
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            click.echo("  ".join(cells).rstrip())
+    if info.set_aside:
+        click.echo(f"\ndamaged files set aside ({len(info.set_aside)}), safe to delete:")
+        for path in info.set_aside:
+            click.echo(f"  {path}")
+
+
+@cache.command("prune")
+@click.option(
+    "--max-size",
+    type=SizeType(),
+    metavar="SIZE",
+    help="Remove the least recently used entries until the cache is at most SIZE (e.g. 500M, 2G).",
+)
+@click.option(
+    "--older-than",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Remove the entries not used in the last DAYS days.",
+)
+@cache_dir_option
+@debug_option
+@reports_errors
+def cache_prune(
+    max_size: int | None, older_than: float | None, cache_dir: Path | None, debug: bool
+) -> None:
+    """Remove entries not used lately (least recently used first)."""
+    if max_size is None and older_than is None:
+        raise click.UsageError("give --max-size SIZE, --older-than DAYS, or both")
+    store = _open_cache(cache_dir)
+    try:
+        result = store.prune(max_bytes=max_size, older_than_days=older_than)
+    finally:
+        store.close()
+    click.echo(
+        f"removed {result.removed:,} entries; cache size {format_size(result.size_before)} "
+        f"-> {format_size(result.size_after)}"
+    )
+
+
+@cache.command("clear")
+@click.option(
+    "--model",
+    "model_name",
+    metavar="NAME",
+    help="Only this model's entries: a name in models.toml, a hub id, a local folder, or a "
+    "MODEL shown by `summarizer cache info`.",
+)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@cache_dir_option
+@config_options
+@reports_errors
+def cache_clear(
+    model_name: str | None,
+    yes: bool,
+    cache_dir: Path | None,
+    config_path: Path | None,
+    debug: bool,
+) -> None:
+    """Remove every cached output, or one model's (asks first on a terminal)."""
+    store = _open_cache(cache_dir)
+    try:
+        model = _resolve_model_name(model_name, config_path) if model_name else None
+        count = store.count(model)
+        what = f"model {model_name}'s" if model_name else "all"
+        if count == 0:
+            if model_name:
+                raise SummarizerError(
+                    f"the cache at {store.path} has no entries for model {model_name!r}; "
+                    "`summarizer cache info` lists the models it holds"
+                )
+            click.echo(f"the cache at {store.path} is already empty")
+            return
+        if not yes and _stdin_is_terminal():
+            click.confirm(f"Remove {what} {count:,} cached entries from {store.path}?", abort=True)
+        removed = store.clear(model)
+    finally:
+        store.close()
+    click.echo(f"removed {removed:,} entries from {store.path}")
+
+
+def _resolve_model_name(name: str, config_path: Path | None) -> str:
+    """A models.toml name becomes its hub id or folder; anything else is used as given."""
+    from summarizer.config import load_config
+    from summarizer.errors import ConfigError
+
+    try:
+        config = load_config(config_path)
+    except ConfigError:
+        if config_path is not None:
+            raise
+        return name
+    spec = config.models.get(name)
+    return spec.model if spec is not None else name
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"]
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def format_size(size: int) -> str:
+    """1536 -> "1.5 KiB"."""
+    value = float(size)
+    for unit in _UNITS:
+        if value < 1024 or unit == _UNITS[-1]:
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def parse_size(text: str) -> int:
+    """ "500M" -> 524288000. Units K, M, G, T are powers of 1024; B, iB may follow."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(text)
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** " KMGT".index(unit.upper() or " "))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -112,10 +113,18 @@ def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
     options: dict[str, Any] = {"trust_remote_code": False, "local_files_only": True}
     if not spec.is_local and spec.revision:
         options["revision"] = spec.revision
+    # Weights: safetensors whenever the folder has them (a pickle beside them is never
+    # opened); otherwise a pytorch_model.bin goes through PyTorch's weights-only unpickler,
+    # which refuses anything but tensors, so a malicious file fails instead of running.
+    weights = weights_folder(spec)
+    has_safetensors = weights is not None and any(weights.glob("*.safetensors"))
+    weight_options = {"use_safetensors": True if has_safetensors else None, "weights_only": True}
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.model, **options)
-        model = transformers.AutoModelForSeq2SeqLM.from_pretrained(spec.model, **options)
-    except (OSError, ValueError) as exc:
+        model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
+            spec.model, **options, **weight_options
+        )
+    except (OSError, ValueError, pickle.UnpicklingError) as exc:
         where = spec.model if spec.is_local else f"the local copy of {spec.model}"
         raise ModelError(
             f"model {spec.name!r}: {where} cannot be loaded ({_first_line(exc)}); "
@@ -135,10 +144,21 @@ def offline() -> bool:
 
 
 def model_identity(spec: ModelSpec) -> str:
-    """Names exactly which weights produce an output: part of every cache key."""
+    """Names exactly which weights produce an output: part of every cache key.
+
+    "ENGINE:hub:ID@COMMIT" or "ENGINE:local:FOLDER@FINGERPRINT": readable in `cache info`,
+    and what `cache clear --model` matches."""
     if spec.is_local:
-        return f"{ENGINE}:local:{folder_fingerprint(Path(spec.model))}"
+        return f"{ENGINE}:local:{spec.model}@{folder_fingerprint(Path(spec.model))}"
     return f"{ENGINE}:hub:{spec.model}@{resolved_revision(spec) or spec.revision or 'main'}"
+
+
+def weights_folder(spec: ModelSpec) -> Path | None:
+    """The folder the model's files are loaded from; None when it is not on disk."""
+    if spec.is_local:
+        return Path(spec.model)
+    commit = resolved_revision(spec)
+    return hub_cache_folder(spec.model) / "snapshots" / commit if commit else None
 
 
 def resolved_revision(spec: ModelSpec) -> str | None:

@@ -14,9 +14,12 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="summarizer-test-hf-")
 os.environ.pop("SUMMARIZER_CONFIG", None)
-# The tiny models gain nothing from several threads, and on a busy 2-core machine the
-# threads' spin-waits make every operation thousands of times slower.
+# One intra-op thread for torch (read when torch is imported; child processes inherit it).
+# On a small machine shared with other work, torch's default of one thread per core made
+# the tiny models' generate() about 20 times slower (test_pipeline.py: 399 s against 20 s
+# on 2 busy cores), and several test processes at once compete for those cores anyway.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.tiny_models import build_tiny_models, write_tiny_config
 

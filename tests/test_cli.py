@@ -208,8 +208,6 @@ def test_failures_print_one_line_and_exit_1(tmp_path, tiny_config, args, message
         ["summarize", "a.txt", "--format", "yaml"],
         ["summarize", "a.txt", "--source-lang", "f1"],
         ["summarize", "a.txt", "--bogus"],
-        ["summarize", "absent.txt"],
-        ["summarize", "a.txt", "b.txt"],
         ["summarize", "-", "a.txt", "-o", "out"],
         ["frobnicate"],
     ],

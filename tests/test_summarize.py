@@ -1,4 +1,5 @@
 import json
+import sqlite3
 
 from summarizer.cache import Cache
 from summarizer.summarize import scaled_lengths, summarize_text
@@ -71,6 +72,8 @@ def test_chunk_summaries_are_reused_when_only_the_end_changes(tmp_path):
 def test_final_record_is_stored_as_json_text(tmp_path):
     cache = Cache(tmp_path / "c")
     summarize_text(article(10), summarizer(), cache)
-    rows = cache._connect().execute("SELECT value FROM entries WHERE task = 'summary'").fetchall()
+    cache.close()
+    with sqlite3.connect(cache.path) as connection:
+        rows = connection.execute("SELECT value FROM entries WHERE task = 'summary'").fetchall()
     (record,) = [json.loads(value) for (value,) in rows]
     assert set(record) == {"summary", "summarized", "chunks"}

@@ -1,0 +1,229 @@
+"""`summarizer cache info|prune|clear`, and how a run reports cache trouble on stderr."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from summarizer import cli as cli_module
+from summarizer.cache import CACHE_FILE, Cache
+from summarizer.cli import cli, format_size, parse_size
+from tests.articles import FRENCH_ARTICLE
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, list(map(str, args)), input=input)
+
+
+@pytest.fixture
+def article(tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text(FRENCH_ARTICLE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def filled(isolated_environment):
+    """The test's cache ($SUMMARIZER_CACHE_DIR) with entries of two models."""
+    cache = Cache(isolated_environment)
+    cache.put_many(
+        "translation", "torch:hub:org/fr-en@abc", {f"t{i}": "x" * 100 for i in range(40)}
+    )
+    cache.put_many("summary", "torch:hub:org/bart@def", {"s1": "y", "s2": "z"})
+    cache.close()
+    return isolated_environment
+
+
+def test_info_shows_location_size_and_entries_per_task_and_model(filled):
+    result = invoke("cache", "info")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"location:     {filled / CACHE_FILE}"
+    assert lines[1].startswith("size on disk: ") and lines[1].endswith("KiB")
+    assert lines[2].startswith("entries:      42 (oldest ")
+    rows = {tuple(line.split()[:3]) for line in lines[4:]}
+    assert ("translation", "torch:hub:org/fr-en@abc", "40") in rows
+    assert ("summary", "torch:hub:org/bart@def", "2") in rows
+
+
+def test_info_of_a_cache_not_created_yet_creates_nothing(isolated_environment):
+    result = invoke("cache", "info")
+    assert result.exit_code == 0 and "no cache yet" in result.stdout
+    assert not isolated_environment.exists()
+
+
+def test_cache_dir_option_wins_over_the_environment(filled, tmp_path):
+    other = tmp_path / "other"
+    Cache(other).put_many("t", "m", {"k": "v"})
+    result = invoke("cache", "info", "--cache-dir", other)
+    assert f"location:     {other / CACHE_FILE}" in result.stdout
+    assert "entries:      1 " in result.stdout
+
+
+def test_prune_older_than_removes_entries_not_used_since(filled):
+    connection = sqlite3.connect(filled / CACHE_FILE)
+    connection.execute("UPDATE entries SET accessed = ? WHERE task = 'translation'", (0,))
+    connection.commit()
+    connection.close()
+    result = invoke("cache", "prune", "--older-than", "30")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("removed 40 entries; cache size ")
+    assert Cache(filled).count() == 2
+
+
+def test_prune_max_size_gets_the_file_under_the_size(filled):
+    Cache(filled).put_many("t", "m", {f"big{i}": "z" * 4000 for i in range(200)})
+    result = invoke("cache", "prune", "--max-size", "200K")
+    assert result.exit_code == 0, result.output
+    assert Cache(filled).size_on_disk() <= 200 * 1024
+    assert 0 < Cache(filled).count() < 242
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cache", "prune"],
+        ["cache", "prune", "--max-size", "lots"],
+        ["cache", "prune", "--max-size", "-5M"],
+        ["cache", "prune", "--older-than", "-1"],
+        ["cache", "clear", "--bogus"],
+        ["cache", "frobnicate"],
+    ],
+)
+def test_cache_usage_errors_exit_2(args, filled):
+    assert invoke(*args).exit_code == 2
+    assert Cache(filled).count() == 42
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("800000", 800000),
+        ("500M", 500 * 1024**2),
+        ("2G", 2 * 1024**3),
+        ("2g", 2 * 1024**3),
+        ("1.5GiB", int(1.5 * 1024**3)),
+        ("100KB", 100 * 1024),
+        ("0", 0),
+    ],
+)
+def test_sizes_are_read_in_powers_of_1024(text, size):
+    assert parse_size(text) == size
+
+
+def test_sizes_are_printed_for_people():
+    assert [format_size(n) for n in (0, 1023, 1536, 5 * 1024**3)] == [
+        "0 B",
+        "1023 B",
+        "1.5 KiB",
+        "5.0 GiB",
+    ]
+
+
+def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypatch):
+    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    refused = invoke("cache", "clear", input="n\n")
+    assert refused.exit_code == 1 and "Remove all 42 cached entries" in refused.output
+    assert Cache(filled).count() == 42
+    accepted = invoke("cache", "clear", input="y\n")
+    assert accepted.exit_code == 0 and "removed 42 entries" in accepted.stdout
+    assert Cache(filled).count() == 0
+
+
+def test_clear_with_yes_or_without_a_terminal_does_not_ask(filled, monkeypatch):
+    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    result = invoke("cache", "clear", "--model", "org/bart", "--yes")
+    assert result.exit_code == 0 and "Remove" not in result.output
+    assert Cache(filled).count() == 40
+    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: False)
+    assert invoke("cache", "clear").exit_code == 0
+    assert Cache(filled).count() == 0
+
+
+def test_clear_model_accepts_a_name_from_models_toml(filled, tmp_path):
+    config = tmp_path / "m.toml"
+    config.write_text(
+        '[pipeline]\nsummarizer = "bart"\n[models.bart]\ntask = "summarization"\n'
+        'model = "org/bart"\n'
+    )
+    result = invoke("cache", "clear", "--model", "bart", "--config", config, "--yes")
+    assert result.exit_code == 0 and "removed 2 entries" in result.stdout
+    assert Cache(filled).count() == 40
+
+
+def test_clear_of_an_unknown_model_is_one_line_and_exit_1(filled):
+    result = invoke("cache", "clear", "--model", "nope", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "no entries for model 'nope'" in result.stderr
+    assert Cache(filled).count() == 42
+
+
+def test_a_damaged_cache_is_reported_once_and_the_run_succeeds(
+    article, tiny_config, isolated_environment
+):
+    args = ("summarize", article, "--config", tiny_config, "--format", "json", "-q")
+    first = invoke(*args)
+    (isolated_environment / CACHE_FILE).write_bytes(b"\x13" * 50_000)
+    second = invoke(*args)
+    assert second.exit_code == 0, second.output
+    assert second.stderr.count("\n") == 1
+    assert second.stderr.startswith("Warning: the cache file ") and "damaged" in second.stderr
+    assert json.loads(second.stdout)["summary"] == json.loads(first.stdout)["summary"]
+    third = invoke(*args)  # the rebuilt cache serves the next run
+    assert (
+        third.stderr == "" and json.loads(third.stdout)["stats"]["translation"]["cache_misses"] == 0
+    )
+    assert "damaged files set aside (1)" in invoke("cache", "info").stdout
+
+
+def test_an_unwritable_cache_location_is_reported_once_and_the_run_succeeds(
+    article, tiny_config, tmp_path
+):
+    (tmp_path / "not-a-folder").write_text("x")
+    result = invoke(
+        "summarize", article, "--config", tiny_config, "-q",
+        "--cache-dir", tmp_path / "not-a-folder" / "cache",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Warning: cannot open the cache at ")
+
+
+def test_a_full_cache_is_reported_once_and_the_run_succeeds(
+    article, tiny_config, monkeypatch, isolated_environment
+):
+    from summarizer import cache as cache_module
+
+    real_connect = cache_module._connect
+
+    def full(path):
+        connection = real_connect(path)
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
+        return connection
+
+    monkeypatch.setattr(cache_module, "_connect", full)
+    result = invoke("summarize", article, "--config", tiny_config, "--format", "json", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("\n") == 1 and "database or disk is full" in result.stderr
+    assert "cache prune" in result.stderr
+
+
+def test_hits_in_a_cli_run_refresh_access_times(article, tiny_config, isolated_environment):
+    args = ("summarize", article, "--config", tiny_config, "-q")
+    invoke(*args)
+    connection = sqlite3.connect(isolated_environment / CACHE_FILE)
+    connection.execute("UPDATE entries SET accessed = 0")
+    connection.commit()
+    invoke(*args)
+    fresh = connection.execute(
+        "SELECT count(*) FROM entries WHERE accessed > ?", (time.time() - 60,)
+    ).fetchone()[0]
+    connection.close()
+    assert fresh >= 1  # at least the final summary's entry, looked up first
