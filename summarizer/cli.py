@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from summarizer import __version__
+from summarizer.config import ENGINES
 from summarizer.corpus import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
 from summarizer.errors import SummarizerError
 from summarizer.progress import Progress
@@ -131,6 +132,12 @@ def article_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="LANG",
             help="The articles' language (e.g. fr), skipping detection.",
         ),
+        click.option(
+            "--engine",
+            type=click.Choice(list(ENGINES)),
+            help="Run every model with this engine instead of its models.toml `engine` "
+            "(ctranslate2: converted once, int8 unless compute_type says otherwise).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -176,6 +183,7 @@ def _process(
     output: Path | None,
     globs: tuple[str, ...],
     source_lang: str | None,
+    engine: str | None,
     summarizer_name: str | None,
     config_path: Path | None,
     cache_dir: Path | None,
@@ -203,6 +211,7 @@ def _process(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         summarizer=summarizer_name,
+        engine=engine,
         on_progress=_progress if single and not quiet else None,
         on_segments=progress.add_segments,
     )
