@@ -202,3 +202,8 @@ def test_settings_ctranslate2_cannot_honour_are_config_errors(tmp_path):
         "ctranslate2 engine",
     ):
         load_config(write(tmp_path, text))
+
+
+def test_default_registry_runs_every_model_with_ctranslate2_int8():
+    config = load_config(default_config_path())
+    assert {(m.engine, m.compute_type) for m in config.models.values()} == {("ctranslate2", "int8")}
