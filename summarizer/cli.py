@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from summarizer import __version__
+from summarizer.config import ENGINES
 from summarizer.corpus import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
 from summarizer.errors import InputError, SummarizerError
 from summarizer.progress import Progress
@@ -173,6 +174,12 @@ def article_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Keep lines that look like scraping debris (paywall notices, 'Back to top', "
             "share and newsletter prompts, 'Read also' teasers, cookie notices).",
         ),
+        click.option(
+            "--engine",
+            type=click.Choice(list(ENGINES)),
+            help="Run every model with this engine instead of its models.toml `engine` "
+            "(ctranslate2: converted once, int8 unless compute_type says otherwise).",
+        ),
     ]
     return run_options(_apply(options, command))
 
@@ -216,6 +223,7 @@ def _process(
     output: Path | None,
     globs: tuple[str, ...],
     source_lang: str | None,
+    engine: str | None,
     summarizer_name: str | None,
     keep_boilerplate: bool,
     config_path: Path | None,
@@ -244,6 +252,7 @@ def _process(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         summarizer=summarizer_name,
+        engine=engine,
         on_progress=_progress if single and not quiet else None,
         on_segments=progress.add_segments,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,31 @@ from summarizer.errors import ConfigError
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
 FALLBACK_LANGUAGE = "*"
+
+# What runs a model, and the compute types each engine accepts (its default first).
+# torch runs float32 only: its CPU quantization (torch.ao.quantization) is deprecated, and
+# ctranslate2's int8 is the fast path. "auto"/"default" are left out on purpose: the
+# compute type is part of every cache key, so it must name what actually runs.
+ENGINES: dict[str, tuple[str, ...]] = {
+    "torch": ("float32",),
+    "ctranslate2": (
+        "int8",
+        "int8_float32",
+        "int8_float16",
+        "int8_bfloat16",
+        "int16",
+        "float16",
+        "bfloat16",
+        "float32",
+    ),
+}
+DEFAULT_ENGINE = "torch"
+# generate() settings an engine cannot honour; naming one is a config error, not a silent
+# difference between engines.
+UNSUPPORTED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "torch": (),
+    "ctranslate2": ("encoder_no_repeat_ngram_size",),
+}
 
 # generate() settings a models.toml may set, with the type each must have. A closed list
 # so that a typo ("num_beam") is an error instead of a silently ignored setting.
@@ -43,9 +68,12 @@ PIPELINE_KEYS = {
     "summarizer": str,
     "translators": dict,
     "max_input_bytes": int,
+    "threads": int,
 }
 MODEL_KEYS = {
     "task": str,
+    "engine": str,
+    "compute_type": str,
     "source": str,
     "target": str,
     "model": str,
@@ -85,6 +113,23 @@ class ModelSpec:
     target_token: str | None = None
     # Passed to generate(); the stages bound the length settings per input.
     generation: dict[str, int | float | bool] = field(default_factory=dict)
+    # "torch" or "ctranslate2" (see ENGINES).
+    engine: str = DEFAULT_ENGINE
+    # Weights and arithmetic: "float32", or for ctranslate2 "int8" and the others in ENGINES.
+    compute_type: str = "float32"
+
+    def with_engine(self, engine: str) -> ModelSpec:
+        """This model run by `engine` (--engine). A compute_type is chosen for its engine, so
+        a model moved to another engine gets that engine's default (ctranslate2: int8)."""
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+        if engine == self.engine:
+            return self
+        return replace(self, engine=engine, compute_type=ENGINES[engine][0])
+
+    def unsupported_settings(self) -> list[str]:
+        """generate() settings this model's engine cannot honour."""
+        return [key for key in UNSUPPORTED_SETTINGS[self.engine] if key in self.generation]
 
     @property
     def output_settings(self) -> dict[str, int | float | bool | str]:
@@ -107,6 +152,16 @@ class Config:
     models: dict[str, ModelSpec]
     # Larger inputs (files, stdin or strings, in bytes) are refused before any work.
     max_input_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    # Threads each model may use; None: $SUMMARIZER_THREADS, $OMP_NUM_THREADS, or the
+    # number of physical cores (see engine.thread_count).
+    threads: int | None = None
+
+    def with_engine(self, engine: str | None) -> Config:
+        """The same config with every model run by `engine` (--engine); None changes nothing."""
+        if engine is None:
+            return self
+        models = {name: spec.with_engine(engine) for name, spec in self.models.items()}
+        return replace(self, models=models)
 
     def translator_for(self, language: str) -> ModelSpec | None:
         """The translator for `language`, None when it already is the target language."""
@@ -195,6 +250,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             raise ConfigError(f"{path}: [models] {name}: expected a table [models.{name}]")
         models[name] = _parse_model(name, table, path)
 
+    threads = pipeline.get("threads")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"{path}: [pipeline] threads: must be at least 1")
     target_language = pipeline.get("target_language", "en")
     max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
     if max_input_bytes < 1:
@@ -224,6 +282,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         translators=dict(translators),
         models=models,
         max_input_bytes=max_input_bytes,
+        threads=threads,
     )
 
 
@@ -245,6 +304,21 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
 
     generation = table.get("generation", {})
     _check_keys(generation, GENERATION_TYPES, path, f"[models.{name}.generation]")
+    engine = table.get("engine", DEFAULT_ENGINE)
+    if engine not in ENGINES:
+        raise ConfigError(f"{path}: {where} engine: {engine!r} is not one of {', '.join(ENGINES)}")
+    compute_type = table.get("compute_type", ENGINES[engine][0])
+    if compute_type not in ENGINES[engine]:
+        raise ConfigError(
+            f"{path}: {where} compute_type: {compute_type!r} is not one the {engine} engine "
+            f"runs ({', '.join(ENGINES[engine])})"
+        )
+    for key in UNSUPPORTED_SETTINGS[engine]:
+        if key in generation:
+            raise ConfigError(
+                f"{path}: [models.{name}.generation] {key}: not supported by the {engine} "
+                'engine; remove it or use engine = "torch"'
+            )
 
     model, is_local = _resolve_model_location(table["model"], path)
     return ModelSpec(
@@ -259,6 +333,8 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         batch_size=table.get("batch_size", DEFAULT_BATCH_SIZE),
         target_token=table.get("target_token"),
         generation=dict(generation),
+        engine=engine,
+        compute_type=compute_type,
     )
 
 

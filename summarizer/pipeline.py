@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -118,18 +119,25 @@ class Summarizer:
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
         summarizer: str | None = None,
-        model_loader: ModelLoader = load_model,
+        engine: str | None = None,
+        model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
         on_segments: Callable[[int], None] | None = None,
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
         `summarizer`: a [models.*] name overriding [pipeline] summarizer.
+        `engine`: "torch" or "ctranslate2", overriding every model's engine.
+        `model_loader`: makes the models (default: engine.load_model, keeping converted
+        models under `cache_dir`, even with use_cache=False).
         `on_progress`: called with one-line messages about long steps.
         `on_segments`: called with the number of segments each time some are translated."""
-        self.config = config if isinstance(config, Config) else load_config(config)
+        config = config if isinstance(config, Config) else load_config(config)
+        self.config = config.with_engine(engine)
         self.summarizer_spec = self.config.summarizer_model(summarizer)
         self.cache = Cache(Path(cache_dir) if cache_dir else None) if use_cache else NullCache()
-        self._model_loader = model_loader
+        self._model_loader = model_loader or functools.partial(
+            load_model, cache_dir=cache_dir or None, threads=self.config.threads
+        )
         self._models: dict[str, Model] = {}
         self._progress = on_progress or (lambda message: None)
         self._on_segments = on_segments or (lambda count: None)

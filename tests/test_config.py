@@ -176,3 +176,74 @@ def test_size_limit_and_target_token_are_read(tmp_path):
     assert config.max_input_bytes == 2048
     assert config.translator_for("fr").target_token == ">>eng<<"
     assert config.translator_for("de").target_token is None
+
+
+def test_engine_and_compute_type_default_to_torch_float32_and_ctranslate2_int8(tmp_path):
+    text = VALID.replace('model = "org/sum"', 'model = "org/sum"\nengine = "ctranslate2"')
+    text = text.replace(
+        "batch_size = 8", 'batch_size = 8\nengine = "ctranslate2"\ncompute_type = "int8_float32"'
+    )
+    config = load_config(write(tmp_path, text))
+    assert (config.models["mul-en"].engine, config.models["mul-en"].compute_type) == (
+        "torch",
+        "float32",
+    )
+    assert config.models["sum"].compute_type == "int8"
+    assert config.models["fr-en"].compute_type == "int8_float32"
+    assert config.threads is None
+
+
+def test_engine_override_gives_each_model_that_engines_default_compute_type(tmp_path):
+    text = VALID.replace(
+        "batch_size = 8", 'batch_size = 8\nengine = "ctranslate2"\ncompute_type = "int8_float32"'
+    )
+    config = load_config(write(tmp_path, text))
+    ct2 = config.with_engine("ctranslate2").models
+    assert (ct2["mul-en"].engine, ct2["mul-en"].compute_type) == ("ctranslate2", "int8")
+    assert ct2["fr-en"].compute_type == "int8_float32"  # already ctranslate2: unchanged
+    torch = config.with_engine("torch").models
+    assert {(m.engine, m.compute_type) for m in torch.values()} == {("torch", "float32")}
+    assert config.with_engine(None) is config
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("batch_size = 8", 'engine = "onnx"', r"\[models.fr-en\] engine: 'onnx' is not one of"),
+        ("batch_size = 8", "engine = 1", r"\[models.fr-en\] engine: expected a string"),
+        (
+            "batch_size = 8",
+            'compute_type = "int8"',
+            r"\[models.fr-en\] compute_type: 'int8' is not one the torch engine runs \(float32\)",
+        ),
+        (
+            "batch_size = 8",
+            'engine = "ctranslate2"\ncompute_type = "int4"',
+            r"compute_type: 'int4' is not one the ctranslate2 engine runs \(int8, ",
+        ),
+        ('target_language = "en"', "threads = 0", r"\[pipeline\] threads: must be at least 1"),
+        ('target_language = "en"', 'threads = "4"', r"\[pipeline\] threads: expected an integer"),
+    ],
+)
+def test_engine_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
+    assert old in VALID
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(path)
+    assert str(path) in str(raised.value)
+
+
+def test_settings_ctranslate2_cannot_honour_are_config_errors(tmp_path):
+    text = VALID.replace("batch_size = 8", 'engine = "ctranslate2"')
+    text = text.replace("num_beams = 4", "encoder_no_repeat_ngram_size = 3")
+    with pytest.raises(
+        ConfigError,
+        match=r"\[models.fr-en.generation\] encoder_no_repeat_ngram_size: not supported by the "
+        "ctranslate2 engine",
+    ):
+        load_config(write(tmp_path, text))
+
+
+def test_default_registry_runs_every_model_with_ctranslate2_int8():
+    config = load_config(default_config_path())
+    assert {(m.engine, m.compute_type) for m in config.models.values()} == {("ctranslate2", "int8")}

@@ -29,9 +29,9 @@ def write_config(path: Path, models: dict[str, Path], *replacements: tuple[str, 
     return path
 
 
-def misses(config: Path, cache_dir: Path) -> tuple[int, int]:
+def misses(config: Path, cache_dir: Path, engine: str | None = None) -> tuple[int, int]:
     """(translation, summarization) look-ups that needed a model, for one run of TEXT."""
-    summarizer = Summarizer(config, cache_dir=cache_dir)
+    summarizer = Summarizer(config, cache_dir=cache_dir, engine=engine)
     try:
         stats = summarizer.run(TEXT, source_language="fr").stats
     finally:
@@ -96,11 +96,12 @@ def test_large_weights_are_fingerprinted_by_size_and_modification_time(tmp_path)
     assert folder_fingerprint(tmp_path) != before
 
 
-def test_a_different_engine_gives_new_keys(tiny_models, tmp_path, cache_dir, monkeypatch):
+def test_a_different_engine_gives_new_keys(tiny_models, tmp_path, cache_dir):
     config = write_config(tmp_path / "a.toml", tiny_models)
     misses(config, cache_dir)
-    monkeypatch.setattr(engine, "ENGINE", "onnx")
-    assert misses(config, cache_dir)[0] == 2
+    assert misses(config, cache_dir) == (0, 0)
+    assert misses(config, cache_dir, engine="ctranslate2")[0] == 2
+    assert misses(config, cache_dir, engine="ctranslate2") == (0, 0)
 
 
 def publish_to_hub_cache(folder: Path, repo_id: str, commit: str) -> None:
