@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.articles import write_corpus
+from tests.processes import integrity
 
 # One sentence per model call: outputs then depend only on the sentence, not on which
 # sentences happened to share a batch, so a resumed run can be compared byte for byte.
@@ -130,3 +132,64 @@ def test_sigterm_stops_cleanly_and_writes_the_manifest(tmp_path, kill_config):
     rows = (out / "manifest.jsonl").read_text().splitlines()
     assert 1 <= len(rows) < 40
     assert not (out / ".manifest.jsonl.partial").exists()
+
+
+def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int) -> dict:
+    """SIGKILL folder runs at random moments until `kills_wanted` kills have landed.
+
+    After every kill: the cache passes PRAGMA integrity_check and every output present is
+    exactly the uninterrupted run's. When a run gets to the end, its outputs must all be
+    the uninterrupted run's, and the loop starts over from nothing.
+    """
+    rng = random.Random(seed)
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 36)
+    started = time.monotonic()
+    finish(start(corpus, tmp_path / "reference", config, tmp_path / "reference-cache"))
+    reference_seconds = time.monotonic() - started
+    expected = outputs(tmp_path / "reference")
+    tally = {"kills": 0, "runs": 0, "completed": 0, "outputs_checked": 0}
+    attempt = 0
+    while tally["kills"] < kills_wanted:
+        out, cache = tmp_path / f"out-{attempt}", tmp_path / f"cache-{attempt}"
+        while tally["kills"] < kills_wanted:
+            process = start(corpus, out, config, cache)
+            tally["runs"] += 1
+            try:
+                process.wait(timeout=rng.uniform(0.3, reference_seconds))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                tally["kills"] += 1
+            present = outputs(out) if out.exists() else {}
+            assert all(expected[name] == text for name, text in present.items())
+            tally["outputs_checked"] += len(present)
+            if (cache / "cache.sqlite3").exists():
+                assert integrity(cache / "cache.sqlite3") == "ok"
+            if process.returncode == 0:
+                assert present == expected
+                tally["completed"] += 1
+                break
+        attempt += 1
+    # The last killed run, resumed to the end, gives the uninterrupted run's outputs.
+    if tally["completed"] < attempt + 1:
+        finish(start(corpus, out, config, cache))
+        assert outputs(out) == expected
+        tally["completed"] += 1
+    assert not list(out.rglob("*.tmp"))
+    return tally
+
+
+def test_random_kills_of_folder_runs_leave_sound_caches_and_whole_outputs(tmp_path, kill_config):
+    tally = kill_folder_runs(tmp_path, kill_config, kills_wanted=3, seed=11)
+    assert tally["kills"] == 3 and tally["completed"] >= 1
+
+
+@pytest.mark.slow
+def test_twenty_random_kills_of_folder_runs(tmp_path, kill_config):
+    tally = kill_folder_runs(tmp_path, kill_config, kills_wanted=20, seed=12)
+    print(
+        f"\n{tally['kills']} kills in {tally['runs']} folder runs, {tally['completed']} runs "
+        f"completed and matched, {tally['outputs_checked']} outputs checked after kills"
+    )
+    assert tally["kills"] == 20
