@@ -9,14 +9,17 @@ The hub is not reachable here, so the models are random-weight stand-ins in the 
 of opus-mt-fr-en (Marian) and distilbart-cnn-12-6 (BART), with tokenizers trained in-process
 on the project's own invented texts (tests/tiny_models.py, tests/articles.py) and padded with
 filler tokens to the real vocabulary sizes, so embeddings and output projections cost what
-the real ones do. They are built once under --models-dir (git-ignored) and reused.
+the real ones do. They are built once under --models-dir (git-ignored) and reused. The
+tokenizers learned the built-in article's words (~1.3 pieces a word, as opus-mt's); an
+--article they never saw splits into ~2.5 pieces a word, longer inputs than the real models
+would get (the report prints words and tokens).
 
 Random weights decide nothing, so output lengths are forced equal in every path:
 - each model's final_logits_bias (zero in the real models, added at the same cost) gives
-  -1e4 to end-of-sentence, padding and unknown, so no output stops early, and +10 to
-  ordinary pieces over fillers, so outputs are words. Marian's favoured pieces are whole
-  words that the BART tokenizer reads as one token each, so every path's English text has
-  the same length in BART tokens, the same chunks and the same summary lengths;
+  -1e4 to end-of-sentence, padding and unknown, so no output stops early, and +10 to some
+  trained tokens over fillers, so outputs are text: for BART every trained token, for
+  Marian the whole-word pieces that BART reads as one token each, so every path's English
+  text has the same length in BART tokens, hence the same chunks and summary lengths;
 - translation runs with min_new_tokens = max_new_tokens = L (--translation-tokens) in every
   path; summaries use the pipeline's own per-chunk scaled_lengths, run to max_length.
 The number of tokens each path generated is counted (from the token ids the engines
@@ -79,7 +82,7 @@ from tests.processes import child_env  # noqa: E402
 from tests.tiny_models import ENGLISH_CORPUS, FRENCH_CORPUS, REQUIRED_CHARS  # noqa: E402
 
 # Bump when the build changes: models built by an older version are rebuilt.
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 SEED = 0
 MARIAN_VOCAB = 59514  # opus-mt-fr-en: pieces, </s>=0, <unk>=1, <pad>=59513 last
 BART_VOCAB = 50264  # distilbart-cnn-12-6's config; its tokenizer has <mask>=50264 beyond it
@@ -144,7 +147,9 @@ def training_texts() -> list[str]:
 
 
 def train_sentencepiece(texts: list[str]) -> bytes:
-    """Unigram SentencePiece with Opus-MT's ids (</s>=0, <unk>=1), as tests/tiny_models.py."""
+    """SentencePiece with Opus-MT's ids (</s>=0, <unk>=1), as tests/tiny_models.py, but BPE:
+    on so small a corpus unigram stops at ~850 pieces and cuts French words into ~2 pieces
+    each, where opus-mt's 59k pieces take ~1.3 per word (so do these, on shipped text)."""
     import sentencepiece as spm
 
     spm.set_random_generator_seed(SEED)
@@ -152,7 +157,7 @@ def train_sentencepiece(texts: list[str]) -> bytes:
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(texts),
         model_writer=buffer,
-        model_type="unigram",
+        model_type="bpe",
         vocab_size=8000,
         hard_vocab_limit=False,  # as many pieces as the small corpus supports
         character_coverage=1.0,
@@ -443,20 +448,22 @@ def write_config(path: Path, models: Path, translation_tokens: int) -> Path:
     return path
 
 
-def convert_once(config: Config, ct2_cache: Path) -> dict[str, float | None]:
-    """Convert both models to ctranslate2 int8 as the pipeline does (seconds; None: done
-    before)."""
+def convert_once(config: Config, models: Path) -> dict[str, float]:
+    """Both models converted to ctranslate2 int8 as the pipeline does, once per build: the
+    seconds each conversion took, kept in build.json for later runs to report."""
     from summarizer.engine import converted_folder
 
-    seconds: dict[str, float | None] = {}
+    record_path = models / "build.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    seconds = record.setdefault("conversion_seconds", {})
     for spec in config.with_engine("ctranslate2").models.values():
-        if (converted_folder(spec, ct2_cache) / "model.bin").is_file():
-            seconds[spec.name] = None
+        if (converted_folder(spec, models / "ct2-cache") / "model.bin").is_file():
             continue
         started = time.perf_counter()
         with quiet_transformers():
-            ensure_converted(spec, Path(spec.model), ct2_cache, lambda message: None)
+            ensure_converted(spec, Path(spec.model), models / "ct2-cache", lambda message: None)
         seconds[spec.name] = round(time.perf_counter() - started, 1)
+        record_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return seconds
 
 
@@ -582,10 +589,9 @@ class NaivePath:
         pipeline chunks and reduces, with its per-chunk lengths (scaled_lengths)."""
         sentences = split_document(document.paragraphs, "fr")
         settings = dict(self.translator.generation)
-        translations = {
-            segment: self._generate(self.translator, segment, settings)
-            for segment in translatable_segments(sentences)
-        }
+        translations = {}
+        for segment in translatable_segments(sentences):  # repeated sentences too
+            translations[segment] = self._generate(self.translator, segment, settings)
         english = join_paragraphs(assemble(sentences, translations))
         if not summarize:
             return english
@@ -746,7 +752,7 @@ def first_batch_latency(
     seconds = []
     for repeat in range(repeats):
         cache = fresh_cache(workdir, f"latency-{repeat}", ct2_cache)
-        args = summarize_args(article, config, cache)[3:]  # what follows "-m summarizer"
+        args = summarize_args(article, config, cache)[2:]  # what follows "-m summarizer"
         launched = time.time()
         done = subprocess.run(
             [sys.executable, "-c", FIRST_BATCH_PROBE, *args],
@@ -808,25 +814,30 @@ def machine() -> dict[str, Any]:
 
 
 def build_only(models: Path, shape: str, workdir: Path, record: dict[str, Any]) -> None:
-    """Load both engines on the built models and translate one sentence with each."""
+    """Load both models in both engines and run each once: one sentence translated, one
+    paragraph summarized (with the lengths the pipeline would give it)."""
     config_path = write_config(workdir / "models.toml", models, 24)
     config = load_config(config_path)
-    conversions = convert_once(config, models / "ct2-cache")
-    print(f"ctranslate2 int8 conversion seconds (None: converted before): {conversions}")
-    sentence = FRENCH_CORPUS[0]
+    conversions = convert_once(config, models)
+    print(f"ctranslate2 int8 conversion seconds: {conversions}")
+    inputs = {TRANSLATOR: FRENCH_CORPUS[0], SUMMARIZER: " ".join(ENGLISH_CORPUS[:8])}
     for engine in ("torch", "ctranslate2"):
-        spec = config.with_engine(engine).models[TRANSLATOR]
-        with quiet_transformers():
-            model = load_model(spec, cache_dir=models / "ct2-cache", threads=config.threads)
-            started = time.perf_counter()
-            model.count_tokens(sentence)
-            loaded = time.perf_counter() - started
-            started = time.perf_counter()
-            (text,) = model.generate([sentence], {**spec.generation})
-        print(
-            f"{engine}: loaded in {loaded:.1f} s, one sentence translated in "
-            f"{time.perf_counter() - started:.2f} s: {text[:60]!r}..."
-        )
+        for name, text in inputs.items():
+            spec = config.with_engine(engine).models[name]
+            with quiet_transformers():
+                model = load_model(spec, cache_dir=models / "ct2-cache", threads=config.threads)
+                started = time.perf_counter()
+                tokens = model.count_tokens(text)
+                loaded = time.perf_counter() - started
+                settings = dict(spec.generation)
+                if name == SUMMARIZER:
+                    settings = scaled_lengths(settings, tokens)
+                started = time.perf_counter()
+                (output,) = model.generate([text], settings)
+            print(
+                f"{engine} {name}: loaded in {loaded:.1f} s, ran in "
+                f"{time.perf_counter() - started:.2f} s: {output[:50]!r}..."
+            )
     sizes = {name: round(size / 2**20) for name, size in record["bytes"].items()}
     ct2 = folder_size(models / "ct2-cache")
     print(f"sizes on disk (MiB): {sizes}, ctranslate2 int8 conversions: {ct2 / 2**20:.0f}")
@@ -842,6 +853,8 @@ def main() -> None:
     parser.add_argument("--translation-tokens", type=int, default=24, metavar="L")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/article.json")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     shape = "quick" if args.quick else "real"
     json_path = (
         args.json or ROOT / "benchmarks" / "results" / f"article{'-quick' * args.quick}.json"
@@ -863,6 +876,60 @@ def main() -> None:
     print(f"wrote {json_path}")
 
 
+def warm_up(
+    naive: NaivePath, engines: dict[str, EnginePath], workdir: Path, ct2_cache: Path
+) -> None:
+    """Load every model and run it once on another text, before any clock starts."""
+    warm = warm_up_text()
+    naive.run(parse_text(warm), summarize=True)
+    naive.log.reset()
+    for name, path in engines.items():
+        summarizer = path.summarizer(fresh_cache(workdir, f"warm-{name}", ct2_cache))
+        summarizer.run(warm, summarize=True)
+        summarizer.close()
+        path.start_counting()
+
+
+def time_runs(
+    naive: NaivePath,
+    engines: dict[str, EnginePath],
+    document: Document,
+    repeats: int,
+    workdir: Path,
+    ct2_cache: Path,
+) -> tuple[dict, dict, dict[str, set[int]], Path]:
+    """Per repeat, per task: naive, torch, ctranslate2 in turn. Seconds and generated tokens
+    per task and path, sentences translated per path, and the cache a full ctranslate2 run
+    filled (for the cached rerun)."""
+    seconds: dict[str, dict[str, list[float]]] = {t: {p: [] for p in PATHS} for t in TASKS}
+    tokens: dict[str, dict[str, list[Any]]] = {t: {p: [] for p in PATHS} for t in TASKS}
+    segments: dict[str, set[int]] = {p: set() for p in PATHS}
+    full_cache = workdir
+    for repeat in range(repeats):
+        for task in TASKS:
+            full = task == "translate+summarize"
+            naive.log.reset()
+            elapsed, _ = timed(lambda full=full: naive.run(document, summarize=full))
+            seconds[task]["naive"].append(elapsed)
+            tokens[task]["naive"].append(naive.log.summary())
+            segments["naive"].add(naive.log.summary()["translation"]["inputs"])
+            for name, path in engines.items():
+                cache = fresh_cache(workdir, f"{name}-{task}-{repeat}", ct2_cache)
+                summarizer = path.summarizer(cache)
+                path.log.reset()
+                elapsed, result = timed(
+                    lambda s=summarizer, full=full: s.run(document, summarize=full)
+                )
+                summarizer.close()
+                seconds[task][name].append(elapsed)
+                tokens[task][name].append(path.log.summary())
+                segments[name].add(result.stats["translation"]["segments"])
+                if full and name == "ctranslate2":
+                    full_cache = cache
+        print(f"repeat {repeat + 1}/{repeats} done", flush=True)
+    return seconds, tokens, segments, full_cache
+
+
 def benchmark(
     args: argparse.Namespace, shape: str, models: Path, record: dict[str, Any], workdir: Path
 ) -> dict[str, Any]:
@@ -870,7 +937,7 @@ def benchmark(
     config_path = write_config(workdir / "models.toml", models, length)
     config = load_config(config_path)
     ct2_cache = models / "ct2-cache"
-    conversions = convert_once(config, ct2_cache)
+    conversions = convert_once(config, models)
     if args.article:
         article_path = args.article.resolve()
     else:
@@ -882,47 +949,14 @@ def benchmark(
     with quiet_transformers():
         naive = NaivePath(config, threads)
         engines = {name: EnginePath(config, name, ct2_cache) for name in PATHS[1:]}
-        warm = warm_up_text()
-        naive.run(parse_text(warm), summarize=True)
-        for name, path in engines.items():
-            summarizer = path.summarizer(fresh_cache(workdir, f"warm-{name}", ct2_cache))
-            summarizer.run(warm, summarize=True)
-            summarizer.close()
-            path.start_counting()
-        naive.log.reset()
-
+        warm_up(naive, engines, workdir, ct2_cache)
         segments = translatable_segments(split_document(document.paragraphs, "fr"))
         source_tokens = [naive.count_tokens(naive.translator, s) for s in segments]
         shortest_bound = 2 * min(source_tokens) + 16
         if shortest_bound < length:
             print(f"warning: the pipeline caps some sentences at {shortest_bound} < L={length}")
-
-        seconds: dict[str, dict[str, list[float]]] = {t: {p: [] for p in PATHS} for t in TASKS}
-        tokens: dict[str, dict[str, list[Any]]] = {t: {p: [] for p in PATHS} for t in TASKS}
-        segment_counts: dict[str, set[int]] = {p: set() for p in PATHS}
-        last_full_cache = workdir
-        for repeat in range(args.repeats):
-            for task in TASKS:
-                full = task == "translate+summarize"
-                naive.log.reset()
-                elapsed, _ = timed(lambda full=full: naive.run(document, summarize=full))
-                seconds[task]["naive"].append(elapsed)
-                tokens[task]["naive"].append(naive.log.summary())
-                segment_counts["naive"].add(len(segments))
-                for name, path in engines.items():
-                    cache = fresh_cache(workdir, f"{name}-{task}-{repeat}", ct2_cache)
-                    summarizer = path.summarizer(cache)
-                    path.log.reset()
-                    elapsed, result = timed(
-                        lambda s=summarizer, full=full: s.run(document, summarize=full)
-                    )
-                    summarizer.close()
-                    seconds[task][name].append(elapsed)
-                    tokens[task][name].append(path.log.summary())
-                    segment_counts[name].add(result.stats["translation"]["segments"])
-                    if full and name == "ctranslate2":
-                        last_full_cache = cache
-            print(f"repeat {repeat + 1}/{args.repeats} done", flush=True)
+        runs = time_runs(naive, engines, document, args.repeats, workdir, ct2_cache)
+        seconds, tokens, segment_counts, last_full_cache = runs
 
     cached = cached_reruns(article_path, config_path, last_full_cache, args.repeats)
     latency = first_batch_latency(article_path, config_path, workdir, ct2_cache, args.repeats)
@@ -1013,6 +1047,9 @@ def report(results: dict[str, Any]) -> None:
         f"article: {a['source']}: {a['paragraphs']} paragraphs, {a['segments']} sentences, "
         f"{a['words']} words, {a['source_tokens']} Marian tokens; repeats: {results['repeats']}"
     )
+    uneven = {p: c for p, c in a["segments_per_path"].items() if c != [a["segments"]]}
+    if uneven:
+        print(f"warning: the paths translated different numbers of sentences: {uneven}")
     print(f"\n{'task':<22}{'path':<13}{'median s':>10}{'vs naive':>10}   runs (s)")
     for task, by_path in results["seconds"].items():
         for path, runs in by_path.items():
@@ -1044,7 +1081,7 @@ def report(results: dict[str, Any]) -> None:
         f"({' '.join(f'{s:.2f}' for s in f['seconds'])})"
     )
     conv = results["models"]["conversion_seconds"]
-    print(f"ctranslate2 int8 conversion seconds (None: converted in an earlier run): {conv}")
+    print(f"ctranslate2 int8 conversion seconds (once per build, not timed above): {conv}")
     print()
     for item in results["targets"]:
         value = item["value"]
