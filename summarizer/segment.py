@@ -127,7 +127,8 @@ def split_to_fit(text: str, limit: int, count_tokens: TokenCounter) -> list[str]
     Splits at clause punctuation first, then between words, and only inside a word that is
     by itself over the limit.
     """
-    if count_tokens(text) <= limit:
+    # One character cannot be cut further, even when a tiny limit says it should.
+    if len(text) <= 1 or count_tokens(text) <= limit:
         return [text]
     for pattern in (r"(?<=[;:])\s+", r"(?<=,)\s+", r"\s+"):
         parts = [part for part in re.split(pattern, text) if part]

@@ -82,3 +82,9 @@ def test_pack_chunks_fills_chunks_in_order_without_exceeding_the_limit():
     assert all(words(chunk) <= 12 for chunk in chunks)
     assert " ".join(chunks) == " ".join(sentences)
     assert len(chunks) == 10
+
+
+def test_split_to_fit_terminates_when_one_character_is_over_the_limit():
+    # Each character counts 2 (a piece and an end-of-sentence token) against a limit of 1.
+    pieces = split_to_fit("abc", 1, lambda text: len(text) + 1)
+    assert pieces == ["a", "b", "c"]
