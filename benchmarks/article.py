@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import gc
 import hashlib
-import io
 import json
 import os
 import platform
@@ -79,7 +78,11 @@ from tests.articles import (  # noqa: E402
     long_french_article,
 )
 from tests.processes import child_env  # noqa: E402
-from tests.tiny_models import ENGLISH_CORPUS, FRENCH_CORPUS, REQUIRED_CHARS  # noqa: E402
+from tests.tiny_models import (  # noqa: E402
+    ENGLISH_CORPUS,
+    FRENCH_CORPUS,
+    train_sentencepiece,
+)
 
 # Bump when the build changes: models built by an older version are rebuilt.
 BUILD_VERSION = 2
@@ -146,32 +149,11 @@ def training_texts() -> list[str]:
     return [line.strip() for text in texts for line in text.split("\n\n") if line.strip()]
 
 
-def train_sentencepiece(texts: list[str]) -> bytes:
-    """SentencePiece with Opus-MT's ids (</s>=0, <unk>=1), as tests/tiny_models.py, but BPE:
-    on so small a corpus unigram stops at ~850 pieces and cuts French words into ~2 pieces
-    each, where opus-mt's 59k pieces take ~1.3 per word (so do these, on shipped text)."""
-    import sentencepiece as spm
-
-    spm.set_random_generator_seed(SEED)
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(texts),
-        model_writer=buffer,
-        model_type="bpe",
-        vocab_size=8000,
-        hard_vocab_limit=False,  # as many pieces as the small corpus supports
-        character_coverage=1.0,
-        required_chars=REQUIRED_CHARS,
-        num_threads=1,
-        shuffle_input_sentence=False,
-        max_sentence_length=8192,
-        eos_id=0,
-        unk_id=1,
-        bos_id=-1,
-        pad_id=-1,
-        minloglevel=2,
-    )
-    return buffer.getvalue()
+def train_marian_sentencepiece(texts: list[str]) -> bytes:
+    """tests/tiny_models.py's SentencePiece, but BPE: on so small a corpus unigram stops at
+    ~850 pieces and cuts French words into ~2 pieces each, where opus-mt's 59k pieces take
+    ~1.3 per word (so do these, on shipped text)."""
+    return train_sentencepiece(texts, vocab_size=8000, model_type="bpe", max_sentence_length=8192)
 
 
 def build_bart(folder: Path, dims: Dims, texts: list[str]) -> dict[str, int]:
@@ -270,7 +252,7 @@ def build_marian(folder: Path, dims: Dims, texts: list[str], bart_folder: Path) 
     from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
 
     folder.mkdir(parents=True)
-    model_bytes = train_sentencepiece(texts)
+    model_bytes = train_marian_sentencepiece(texts)
     for name in ("source.spm", "target.spm"):
         (folder / name).write_bytes(model_bytes)
     processor = spm.SentencePieceProcessor(model_proto=model_bytes)

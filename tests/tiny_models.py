@@ -14,7 +14,8 @@ import json
 import pathlib
 import string
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import sentencepiece as spm
 import torch
@@ -138,18 +139,21 @@ TINY_DIMS: dict[str, int] = {
 }
 
 
-def _train_sentencepiece(sentences: tuple[str, ...], vocab_size: int) -> bytes:
-    """Train a unigram SentencePiece model in memory; one thread and a fixed seed keep it stable.
+def train_sentencepiece(
+    sentences: Sequence[str], vocab_size: int, model_type: str = "unigram", **options: Any
+) -> bytes:
+    """Train a SentencePiece model in memory; one thread and a fixed seed keep it stable.
 
     The ids are laid out like the Opus-MT models: ``</s>`` = 0, ``<unk>`` = 1, no ``<s>``/pad
-    (Marian's pad is appended after the last piece in ``vocab.json``).
+    (Marian's pad is appended after the last piece in ``vocab.json``). `options` go to the
+    trainer as they are (the benchmarks' larger models need a few).
     """
     spm.set_random_generator_seed(0)
     buffer = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=buffer,
-        model_type="unigram",
+        model_type=model_type,
         vocab_size=vocab_size,
         hard_vocab_limit=False,
         character_coverage=1.0,
@@ -161,6 +165,7 @@ def _train_sentencepiece(sentences: tuple[str, ...], vocab_size: int) -> bytes:
         bos_id=-1,
         pad_id=-1,
         minloglevel=2,
+        **options,
     )
     return buffer.getvalue()
 
@@ -168,7 +173,7 @@ def _train_sentencepiece(sentences: tuple[str, ...], vocab_size: int) -> bytes:
 def _build_marian(folder: pathlib.Path) -> None:
     """Marian fr->en: shared source/target SentencePiece model, Opus-MT style vocab and ids."""
     folder.mkdir(parents=True, exist_ok=True)
-    spm_bytes = _train_sentencepiece(FRENCH_CORPUS + ENGLISH_CORPUS, vocab_size=400)
+    spm_bytes = train_sentencepiece(FRENCH_CORPUS + ENGLISH_CORPUS, vocab_size=400)
     # One joint model for both sides: transformers 5 decodes with the *source* spm when the vocab
     # is shared, so distinct models could render target-only pieces as unknown.
     for name in ("source.spm", "target.spm"):
