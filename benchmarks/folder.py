@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer.corpus import plan_jobs, run_jobs  # noqa: E402
-from summarizer.documents import read_article  # noqa: E402
+from summarizer.documents import read_document  # noqa: E402
 from summarizer.output import render_text  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 from summarizer.progress import Progress  # noqa: E402
@@ -48,7 +48,7 @@ def one_at_a_time(
     started = time.perf_counter()
     segments = 0
     for path in paths:
-        result = summarizer.run(read_article(str(path)), source_language=language, summarize=False)
+        result = summarizer.run(read_document(str(path)), source_language=language, summarize=False)
         segments += result.stats["translation"]["segments"]
     return time.perf_counter() - started, segments
 

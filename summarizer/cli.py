@@ -1,6 +1,7 @@
 """The `summarizer` command line: options, terminal output, exit codes.
 
-Exit codes: 0 success, 1 a runtime failure (one line on stderr), 2 a usage error.
+Exit codes: 0 success, 1 a runtime failure (one line on stderr; in a folder run, at least
+one document failed), 2 a usage error, 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations

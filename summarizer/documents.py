@@ -102,11 +102,6 @@ def parse_text(
     return _parse(text, name, is_html=looks_like_html(text), keep_boilerplate=keep_boilerplate)
 
 
-def read_article(source: str, *, keep_boilerplate: bool = False) -> str:
-    """The clean text of a file (or of stdin for "-"): paragraphs separated by a blank line."""
-    return read_document(source, keep_boilerplate=keep_boilerplate).text
-
-
 def looks_like_html(text: str) -> bool:
     """True for a saved web page: it opens with a doctype, <html>, <head> or <body>."""
     return bool(_HTML_START.match(text))

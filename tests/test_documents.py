@@ -9,7 +9,6 @@ import pytest
 from summarizer.documents import (
     Document,
     parse_text,
-    read_article,
     read_document,
     split_paragraphs,
 )
@@ -48,9 +47,9 @@ def test_text_without_blank_lines_has_one_paragraph_per_line():
     assert split_paragraphs("Un.\nDeux.\nTrois.") == ["Un.", "Deux.", "Trois."]
 
 
-def test_read_article_drops_a_utf8_bom_and_joins_paragraphs(tmp_path):
+def test_read_document_drops_a_utf8_bom_and_joins_paragraphs(tmp_path):
     path = write(tmp_path, "a.txt", "\ufeffÉté chaud.\n\n\n\nHiver froid.\n".encode())
-    assert read_article(path) == "Été chaud.\n\nHiver froid."
+    assert read_document(path).text == "Été chaud.\n\nHiver froid."
 
 
 def test_cp1252_copy_reads_exactly_like_the_utf8_original(tmp_path):
