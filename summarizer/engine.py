@@ -58,7 +58,44 @@ class Model(Protocol):
 ProgressCallback = Callable[[str], None]
 
 
-class TransformersModel:
+class _LazyModel:
+    """What both engines share: a spec, a transformers tokenizer, an identity."""
+
+    def __init__(
+        self, spec: ModelSpec, on_progress: ProgressCallback | None, threads: int | None
+    ) -> None:
+        self.spec = spec
+        self._on_progress = on_progress or (lambda message: None)
+        self._threads = threads
+        self._tokenizer: Any = None
+        self._identity: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def identity(self) -> str:
+        """Computed from files on disk; kept once the model is loaded, when it can no longer
+        change (a hub model's commit is known then), so that batches do not re-hash a local
+        model's files."""
+        if self._identity is not None:
+            return self._identity
+        identity = model_identity(self.spec)
+        if self.loaded:
+            self._identity = identity
+        return identity
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would receive for `text`, special tokens included."""
+        self._load()
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+
+class TransformersModel(_LazyModel):
     """A seq2seq model and its tokenizer, run by torch; loaded on first use."""
 
     def __init__(
@@ -69,24 +106,12 @@ class TransformersModel:
         threads: int | None = None,
     ) -> None:
         """`threads`: [pipeline] threads from models.toml (see thread_count)."""
-        self.spec = spec
-        self._on_progress = on_progress or (lambda message: None)
-        self._threads = threads
-        self._tokenizer: Any = None
+        super().__init__(spec, on_progress, threads)
         self._model: Any = None
-
-    @property
-    def identity(self) -> str:
-        return model_identity(self.spec)
 
     @property
     def loaded(self) -> bool:
         return self._model is not None
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model would receive for `text`, special tokens included."""
-        self._load()
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
         """One batched generate() call; outputs in the order of `texts`."""
@@ -110,7 +135,7 @@ class TransformersModel:
         self._tokenizer, self._model = load_pretrained(self.spec)
 
 
-class CTranslate2Model:
+class CTranslate2Model(_LazyModel):
     """A seq2seq model converted once to CTranslate2 and run by it; loaded on first use.
 
     Tokenization stays with the transformers tokenizer: CTranslate2 takes and returns token
@@ -127,21 +152,14 @@ class CTranslate2Model:
     ) -> None:
         """`cache_dir`: where converted models are kept (default: the user cache folder).
         `threads`: [pipeline] threads from models.toml (see thread_count)."""
-        self.spec = spec
-        self._on_progress = on_progress or (lambda message: None)
+        super().__init__(spec, on_progress, threads)
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._threads = threads
-        self._tokenizer: Any = None
         self._translator: Any = None
         # The model's own generation defaults (what generate() would apply) and the decoder
         # tokens HF forces, read from its generation config.
         self._defaults: dict[str, Any] = {}
         self._forced_bos: str | None = None
         self._forced_eos = False
-
-    @property
-    def identity(self) -> str:
-        return model_identity(self.spec)
 
     @property
     def loaded(self) -> bool:
@@ -151,11 +169,6 @@ class CTranslate2Model:
     def converted_folder(self) -> Path:
         """Where the converted model lives (or will, after the first load)."""
         return converted_folder(self.spec, self._cache_dir)
-
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model would receive for `text`, special tokens included."""
-        self._load()
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
         """One batched translate_batch() call; outputs in the order of `texts`."""
