@@ -520,11 +520,28 @@ class CountingTranslator:
 
     def translate_batch(self, source: list[list[str]], **options: Any) -> Any:
         results = self._translator.translate_batch(source, **options)
-        outputs = [
-            sum(token not in self._specials for token in result.hypotheses[0]) for result in results
-        ]
-        self._log.add(self._task, [len(tokens) for tokens in source], outputs)
+        self._log.add(self._task, [len(tokens) for tokens in source], [])
+        if options.get("asynchronous"):
+            return [CountedResult(result, self) for result in results]
+        for result in results:
+            self.count_output(result)
         return results
+
+    def count_output(self, result: Any) -> None:
+        tokens = sum(token not in self._specials for token in result.hypotheses[0])
+        self._log.output_tokens[self._task].append(tokens)
+
+
+class CountedResult:
+    """An asynchronous translate_batch() result that counts its output when it is read."""
+
+    def __init__(self, pending: Any, translator: CountingTranslator) -> None:
+        self._pending, self._translator = pending, translator
+
+    def result(self) -> Any:
+        result = self._pending.result()
+        self._translator.count_output(result)
+        return result
 
 
 def count_ctranslate2_model(model: Any, task: str, log: TokenLog) -> None:

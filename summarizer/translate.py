@@ -3,12 +3,12 @@ length-sorted batches, each batch written back to the cache as soon as it is don
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from summarizer.cache import Cache, make_key
-from summarizer.engine import Model
+from summarizer.engine import Model, Request
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
 TASK = "translation"
@@ -101,16 +101,19 @@ def _translate_misses(
     # A segment over the model's input limit is translated in pieces, never truncated.
     pieces_of = {segment: split_to_fit(segment, limit, count_tokens) for segment in misses}
     pieces = sorted({p for parts in pieces_of.values() for p in parts}, key=len)
+    batches = plan_batches(pieces, model.spec.batch_size, model.parallel_batches)
+
+    def requests() -> Iterator[Request]:
+        for batch in batches:
+            inputs = [model_input(model, piece) for piece in batch]
+            yield inputs, bounded_settings(settings, max(model.count_tokens(p) for p in inputs))
+
     # Keys are made after loading: a hub model's resolved commit is only known then.
     identity = model.identity
     done: dict[str, str] = {}
     finished: set[str] = set()
-    batch_size = model.spec.batch_size
-    for start in range(0, len(pieces), batch_size):
-        batch = pieces[start : start + batch_size]
-        inputs = [model_input(model, piece) for piece in batch]
-        batch_settings = bounded_settings(settings, max(model.count_tokens(p) for p in inputs))
-        done.update(zip(batch, model.generate(inputs, batch_settings), strict=True))
+    for batch, outputs in zip(batches, model.generate_batches(requests()), strict=True):
+        done.update(zip(batch, outputs, strict=True))
         complete = {
             segment: " ".join(done[p] for p in parts)
             for segment, parts in pieces_of.items()
@@ -125,6 +128,23 @@ def _translate_misses(
         if on_batch:
             on_batch(len(finished), len(misses))
     return {segment: " ".join(done[p] for p in parts) for segment, parts in pieces_of.items()}
+
+
+def plan_batches(pieces: list[str], batch_size: int, parallel: int = 1) -> list[list[str]]:
+    """Length-sorted pieces cut into batches of at most `batch_size`, of even sizes, their
+    number a multiple of `parallel` where there are enough pieces: a model that runs
+    batches side by side gets work for every thread, even from a short article."""
+    count = -(-len(pieces) // batch_size)
+    count = min(len(pieces), -(-count // parallel) * parallel)
+    if count == 0:
+        return []
+    size, extra = divmod(len(pieces), count)
+    batches, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        batches.append(pieces[start:end])
+        start = end
+    return batches
 
 
 def model_input(model: Model, text: str) -> str:

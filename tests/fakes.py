@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from summarizer.config import ModelSpec
@@ -10,8 +11,9 @@ from summarizer.config import ModelSpec
 class FakeModel:
     """Counts one token per word (+1 for end of sentence); records every generate() call."""
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, parallel_batches: int = 1) -> None:
         self.spec = spec
+        self.parallel_batches = parallel_batches
         self.batches: list[list[str]] = []
         self.settings: list[dict[str, Any]] = []
         self.token_counts = 0
@@ -28,6 +30,12 @@ class FakeModel:
         self.batches.append(list(texts))
         self.settings.append(dict(settings))
         return [self.respond(text) for text in texts]
+
+    def generate_batches(
+        self, requests: Iterable[tuple[list[str], dict[str, Any]]]
+    ) -> Iterator[list[str]]:
+        for texts, settings in requests:
+            yield self.generate(texts, settings)
 
     def respond(self, text: str) -> str:
         return f"[{text}]"

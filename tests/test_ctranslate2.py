@@ -156,6 +156,33 @@ def test_length_settings_mean_the_same_for_both_engines(kind, tiny_models, tmp_p
     assert len(lengths) > 5  # the settings did shape the outputs
 
 
+def test_a_translator_runs_batches_side_by_side_with_unchanged_outputs(tiny_models, tmp_path):
+    """Two threads: two translator replicas, each batch with its own settings; outputs
+    equal those of one batch at a time, in request order. A summarizer keeps one batch."""
+    spec = ModelSpec(
+        name="marian",
+        task="translation",
+        model=str(tiny_models["marian"]),
+        is_local=True,
+        engine="ctranslate2",
+        compute_type="float32",
+    )
+    side_by_side = CTranslate2Model(spec, cache_dir=tmp_path, threads=2)
+    one_at_a_time = CTranslate2Model(spec, cache_dir=tmp_path, threads=1)
+    lengths = [3, 9, 1, 20, 5]
+    requests = [
+        (FRENCH_CORPUS[2 * i : 2 * i + 2], {"num_beams": 1, "max_new_tokens": n})
+        for i, n in enumerate(lengths)
+    ]
+    expected = [one_at_a_time.generate(texts, settings) for texts, settings in requests]
+    assert list(side_by_side.generate_batches(iter(requests))) == expected
+    assert (side_by_side.parallel_batches, side_by_side._translator.num_translators) == (2, 2)
+    assert one_at_a_time._translator.num_translators == 1
+    assert len({len(outputs[0].split()) for outputs in expected}) > 2  # settings mattered
+    summarizer = dataclasses.replace(spec, task="summarization", model=str(tiny_models["bart"]))
+    assert CTranslate2Model(summarizer, cache_dir=tmp_path, threads=2).parallel_batches == 1
+
+
 # -- conversion -------------------------------------------------------------------------------
 
 
@@ -398,3 +425,48 @@ def test_cached_rerun_imports_no_engine(tmp_path, tiny_config):
     assert "summarizer" in modules
     assert not modules & {"torch", "transformers", "ctranslate2"}
     assert json.loads(cached.stdout)["summary"] == json.loads(cold.stdout)["summary"]
+
+
+def test_a_converted_model_runs_without_importing_torch(tmp_path, tiny_config):
+    """Once converted, a ctranslate2 run loads its tokenizers by their known classes and
+    starts translating without importing torch (a second of every start)."""
+    article = tmp_path / "article.txt"
+    article.write_text(FRENCH_ARTICLE, encoding="utf-8")
+    args = ["-m", "summarizer", "summarize", str(article), "--config", str(tiny_config)]
+    args += ["--engine", "ctranslate2", "--format", "json", "-q"]
+    converting = run_summarizer(args, tmp_path, {"SUMMARIZER_CACHE_DIR": str(tmp_path / "a")})
+    assert converting.returncode == 0, converting.stderr
+    (tmp_path / "b").mkdir()
+    shutil.copytree(tmp_path / "a" / "ctranslate2", tmp_path / "b" / "ctranslate2")
+    env = {"SUMMARIZER_CACHE_DIR": str(tmp_path / "b")}
+    converted = run_summarizer(["-X", "importtime", *args], tmp_path, env)
+    assert converted.returncode == 0, converted.stderr
+    modules = {m.split(".")[0] for m in imported_modules(converted.stderr)}
+    assert {"ctranslate2", "transformers"} <= modules
+    assert "torch" not in modules
+    data = json.loads(converted.stdout)
+    assert data["stats"]["translation"]["cache_misses"] > 0  # the models did run
+    assert (data["translation"], data["summary"]) == (
+        json.loads(converting.stdout)["translation"],
+        json.loads(converting.stdout)["summary"],
+    )
+
+
+@pytest.mark.parametrize("kind", ["marian", "bart"])
+def test_known_tokenizer_class_is_the_one_autotokenizer_picks(kind, tiny_models, tmp_path):
+    from transformers import AutoTokenizer
+    from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
+
+    assert all(TOKENIZER_MAPPING_NAMES[t] == name for t, name in engine.KNOWN_TOKENIZERS.items())
+    spec = ModelSpec(name=kind, task="translation", model=str(tiny_models[kind]), is_local=True)
+    auto = AutoTokenizer.from_pretrained(spec.model)
+    direct = engine.load_tokenizer(spec)
+    assert type(direct).__name__ == engine.known_tokenizer_class(spec) == type(auto).__name__
+    text = (FRENCH_CORPUS if kind == "marian" else ENGLISH_CORPUS)[3] + " </s> <unk>"
+    assert direct(text)["input_ids"] == auto(text)["input_ids"]
+    # Files that ask for another class, or for code of their own, go through AutoTokenizer.
+    copy = shutil.copytree(tiny_models[kind], tmp_path / "copy")
+    config = json.loads((copy / "tokenizer_config.json").read_text())
+    for declared in ({"tokenizer_class": "T5Tokenizer"}, {"auto_map": {"AutoTokenizer": "x.Y"}}):
+        (copy / "tokenizer_config.json").write_text(json.dumps({**config, **declared}))
+        assert engine.known_tokenizer_class(dataclasses.replace(spec, model=str(copy))) is None

@@ -1,7 +1,7 @@
 import pytest
 
 from summarizer.cache import Cache
-from summarizer.translate import translate_paragraphs
+from summarizer.translate import plan_batches, translate_paragraphs
 from tests.fakes import FakeModel, spec
 
 PARAGRAPHS = [
@@ -42,6 +42,28 @@ def test_batches_are_sorted_by_length_and_bounded_by_batch_size(tmp_path):
     assert all(len(batch) <= 4 for batch in model.batches)
     assert [len(t) for t in sent] == sorted(len(t) for t in sent)
     assert len(sent) == 20
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 5, 16, 17, 33, 64, 100])
+@pytest.mark.parametrize(("batch_size", "parallel"), [(1, 1), (4, 1), (16, 1), (16, 2), (32, 3)])
+def test_batches_keep_order_stay_within_size_and_give_every_thread_work(
+    count, batch_size, parallel
+):
+    pieces = [f"p{i}" for i in range(count)]
+    batches = plan_batches(pieces, batch_size, parallel)
+    assert [p for batch in batches for p in batch] == pieces
+    assert all(1 <= len(batch) <= batch_size for batch in batches)
+    assert max(map(len, batches), default=0) - min(map(len, batches), default=0) <= 1
+    fewest = -(-count // batch_size)
+    assert len(batches) == min(count, -(-fewest // parallel) * parallel)
+
+
+def test_a_model_running_two_batches_at_once_gets_two_from_a_short_paragraph(tmp_path):
+    paragraph = "Un. Deux mots. Trois mots ici. Quatre mots sont ici. Cinq mots sont bien ici."
+    model = FakeModel(spec(batch_size=16), parallel_batches=2)
+    translated, _ = translate_paragraphs([paragraph], "fr", model, Cache(tmp_path / "c"))
+    assert [len(batch) for batch in model.batches] == [3, 2]
+    assert translated[0].count("[") == 5
 
 
 def test_long_segment_is_split_to_fit_and_nothing_is_truncated(tmp_path):
