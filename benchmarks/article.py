@@ -95,6 +95,8 @@ SPM = "\u2581"  # SentencePiece's word start
 BPE_SPACE = "\u0120"  # byte-level BPE's space
 SHIPPED_CONFIG = ROOT / "models.toml"
 TRANSLATOR, SUMMARIZER = "opus-mt-fr-en", "distilbart-cnn"
+# Tokens every translation is forced to (--translation-tokens); benchmarks/folder.py too.
+DEFAULT_TOKENS = 24
 PATHS = ("naive", "torch", "ctranslate2")
 TASKS = ("translate", "translate+summarize")
 # Targets, as speedups of the ctranslate2 engine (models.toml's default) over naive.
@@ -815,7 +817,7 @@ def machine() -> dict[str, Any]:
 def build_only(models: Path, shape: str, workdir: Path, record: dict[str, Any]) -> None:
     """Load both models in both engines and run each once: one sentence translated, one
     paragraph summarized (with the lengths the pipeline would give it)."""
-    config_path = write_config(workdir / "models.toml", models, 24)
+    config_path = write_config(workdir / "models.toml", models, DEFAULT_TOKENS)
     config = load_config(config_path)
     conversions = convert_once(config, models)
     print(f"ctranslate2 int8 conversion seconds: {conversions}")
@@ -849,7 +851,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true", help="build and try the models")
     parser.add_argument("--models-dir", type=Path, default=ROOT / "benchmarks" / ".models")
     parser.add_argument("--article", type=Path, help="a French article (default: built in)")
-    parser.add_argument("--translation-tokens", type=int, default=24, metavar="L")
+    parser.add_argument("--translation-tokens", type=int, default=DEFAULT_TOKENS, metavar="L")
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/article.json")
     args = parser.parse_args()
     if args.repeats < 1:

@@ -1,13 +1,21 @@
 """Folder mode against one article at a time, and peak memory against folder size.
 
     python benchmarks/folder.py                 # tiny random models, built on the fly
+    python benchmarks/folder.py --models real   # real-shape models on ctranslate2 int8
     python benchmarks/folder.py --config my.toml --source-lang fr
 
 Throughput: the same N articles translated (a) one at a time with Summarizer.run, and
 (b) as a folder run (windows of documents sharing batches), in one process with the models
 loaded once, each repeat with an empty cache, repeats interleaved; medians reported.
+Commands: `summarizer translate FILE -o OUT` once per file against one
+`summarizer translate DIR -o OUT` over the same files, launch to exit (what a shell loop
+over files costs against a folder run).
 Memory: `summarizer translate DIR -o OUT` in a child process for each folder size; its
 peak RSS is read with wait4.
+
+--models real uses the random-weight models in the real shapes that benchmarks/article.py
+builds (built here too if missing), converted to ctranslate2 int8 once, beforehand: every
+run finds the conversions in its cache, as a user's second run would.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from summarizer.config import load_config  # noqa: E402
 from summarizer.corpus import plan_jobs, run_jobs  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
 from summarizer.output import render_text  # noqa: E402
@@ -33,16 +42,50 @@ from summarizer.progress import Progress  # noqa: E402
 from tests.articles import write_corpus  # noqa: E402
 
 
-def tiny_config(workdir: Path) -> Path:
+class Setup:
+    """The models.toml to run, the engine to run it with, and where converted models are."""
+
+    def __init__(self, config: Path, engine: str | None, converted: Path | None) -> None:
+        self.config, self.engine, self.converted = config, engine, converted
+
+    def cache(self, folder: Path) -> Path:
+        """An empty cache folder that already holds the converted models, if any."""
+        folder.mkdir(parents=True)
+        if self.converted is not None:
+            (folder / "ctranslate2").symlink_to(self.converted, target_is_directory=True)
+        return folder
+
+    def summarizer(self, cache: Path, **options) -> Summarizer:
+        return Summarizer(self.config, cache_dir=cache, engine=self.engine, **options)
+
+    def command(self, inputs: list[Path], out: Path, language: str | None) -> list[str]:
+        command = [sys.executable, "-m", "summarizer", "translate", *map(str, inputs)]
+        command += ["-o", str(out), "--config", str(self.config), "-q"]
+        command += ["--engine", self.engine] if self.engine else []
+        return command + (["--source-lang", language] if language else [])
+
+
+def tiny_setup(workdir: Path) -> Setup:
     from tests.tiny_models import build_tiny_models, write_tiny_config
 
-    return write_tiny_config(workdir / "tiny.toml", build_tiny_models(workdir / "models"))
+    models = build_tiny_models(workdir / "models")
+    return Setup(write_tiny_config(workdir / "tiny.toml", models), None, None)
 
 
-def one_at_a_time(
-    config: Path, corpus: Path, cache: Path, language: str | None
-) -> tuple[float, int]:
-    summarizer = Summarizer(config, cache_dir=cache)
+def real_setup(workdir: Path, models_dir: Path) -> Setup:
+    """article.py's real-shape models, converted to ctranslate2 int8 once, its settings."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import article
+
+    article.ensure_models(models_dir, "real")
+    models = models_dir / "real"
+    config = article.write_config(workdir / "real.toml", models, article.DEFAULT_TOKENS)
+    article.convert_once(load_config(config), models)
+    return Setup(config, "ctranslate2", models / "ct2-cache" / "ctranslate2")
+
+
+def one_at_a_time(setup: Setup, corpus: Path, cache: Path, language: str | None):
+    summarizer = setup.summarizer(cache)
     paths = sorted(corpus.rglob("*.txt"))
     _warm_up(summarizer, language)
     started = time.perf_counter()
@@ -53,11 +96,9 @@ def one_at_a_time(
     return time.perf_counter() - started, segments
 
 
-def folder_mode(
-    config: Path, corpus: Path, cache: Path, out: Path, language: str | None
-) -> tuple[float, int]:
+def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: str | None):
     counted = Progress(0, enabled=False)
-    summarizer = Summarizer(config, cache_dir=cache, on_segments=counted.add_segments)
+    summarizer = setup.summarizer(cache, on_segments=counted.add_segments)
     _warm_up(summarizer, language)
     counted.segments = 0
     plan = plan_jobs([corpus], out, ("*.txt",), ".txt")
@@ -80,61 +121,86 @@ def _warm_up(summarizer: Summarizer, language: str | None) -> None:
     summarizer.run("Un texte pour charger les modèles.", source_language=language, summarize=False)
 
 
-def peak_rss_mb(config: Path, corpus: Path, workdir: Path, language: str | None) -> float:
-    env = {**os.environ, "SUMMARIZER_CACHE_DIR": str(workdir / "rss-cache"), "HF_HUB_OFFLINE": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "summarizer",
-        "translate",
-        str(corpus),
-        "-o",
-        str(workdir / "rss-out"),
-    ]
-    command += ["--config", str(config), "-q"] + (["--source-lang", language] if language else [])
+def _run(command: list[str], cache: Path) -> os.struct_rusage:
+    """Runs a summarizer command to its end; its resource usage (peak RSS)."""
+    env = {**os.environ, "SUMMARIZER_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     _pid, status, usage = os.wait4(process.pid, 0)
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed with status {status}")
+    return usage
+
+
+def commands(setup: Setup, corpus: Path, workdir: Path, language: str | None):
+    """Seconds for one command per file, then for one command over the folder."""
+    paths = sorted(corpus.rglob("*.txt"))
+    cache = setup.cache(workdir / "per-file-cache")
+    started = time.perf_counter()
+    for number, path in enumerate(paths):
+        _run(setup.command([path], workdir / f"per-file-{number}.txt", language), cache)
+    per_file = time.perf_counter() - started
+    cache = setup.cache(workdir / "folder-cache")
+    started = time.perf_counter()
+    _run(setup.command([corpus], workdir / "folder-out", language), cache)
+    return per_file, time.perf_counter() - started
+
+
+def peak_rss_mb(setup: Setup, corpus: Path, workdir: Path, language: str | None) -> float:
+    usage = _run(setup.command([corpus], workdir / "out", language), setup.cache(workdir / "c"))
     return usage.ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, help="models.toml (default: tiny random models)")
+    parser.add_argument("--models", choices=["tiny", "real"], default="tiny")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "benchmarks" / ".models")
+    parser.add_argument("--config", type=Path, help="a models.toml of your own instead")
     parser.add_argument("--source-lang", default="fr")
     parser.add_argument("--documents", type=int, default=64, help="articles for throughput")
+    parser.add_argument("--command-documents", type=int, default=8, help="articles, commands")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rss-sizes", type=int, nargs="*", default=[50, 500])
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/folder-results.json"))
+    parser.add_argument("--json", type=Path, help="default: benchmarks/results/folder[-real].json")
     args = parser.parse_args()
+    json_path = args.json or ROOT / "benchmarks" / "results" / (
+        "folder-real.json" if args.models == "real" else "folder.json"
+    )
+    language = args.source_lang
 
     with tempfile.TemporaryDirectory(prefix="summarizer-bench-") as tmp:
         workdir = Path(tmp)
-        config = args.config or tiny_config(workdir)
+        if args.config:
+            setup = Setup(args.config, None, None)
+        elif args.models == "real":
+            setup = real_setup(workdir, args.models_dir.resolve())
+        else:
+            setup = tiny_setup(workdir)
         corpus = workdir / "corpus"
         write_corpus(corpus, args.documents)
-        single, folder = [], []
+        small = workdir / "small"
+        write_corpus(small, args.command_documents)
+        single, folder, per_file, one_command = [], [], [], []
         for repeat in range(args.repeats):
-            seconds, segments = one_at_a_time(
-                config, corpus, workdir / f"c1-{repeat}", args.source_lang
-            )
+            run = workdir / f"run-{repeat}"
+            seconds, segments = one_at_a_time(setup, corpus, setup.cache(run / "c1"), language)
             single.append(segments / seconds)
             seconds, segments = folder_mode(
-                config,
-                corpus,
-                workdir / f"c2-{repeat}",
-                workdir / f"out-{repeat}",
-                args.source_lang,
+                setup, corpus, setup.cache(run / "c2"), run / "out", language
             )
             folder.append(segments / seconds)
+            if args.command_documents:
+                seconds = commands(setup, small, run / "commands", language)
+                per_file.append(seconds[0])
+                one_command.append(seconds[1])
         rss = {}
         for size in args.rss_sizes:
             sized = workdir / f"corpus-{size}"
             write_corpus(sized, size)
-            rss[size] = peak_rss_mb(config, sized, workdir / f"rss-{size}", args.source_lang)
+            rss[size] = peak_rss_mb(setup, sized, workdir / f"rss-{size}", language)
 
     results = {
+        "models": "config" if args.config else args.models,
+        "engine": setup.engine or "as configured",
         "documents": args.documents,
         "repeats": args.repeats,
         "one_at_a_time_segments_per_s": statistics.median(single),
@@ -145,17 +211,38 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "default"),
     }
+    if per_file:
+        results["commands"] = {
+            "documents": args.command_documents,
+            "one_per_file_seconds": statistics.median(per_file),
+            "one_for_the_folder_seconds": statistics.median(one_command),
+            "speedup": statistics.median(per_file) / statistics.median(one_command),
+            "runs": {"one_per_file": per_file, "one_for_the_folder": one_command},
+        }
+    report(results)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {json_path}")
+
+
+def report(results: dict) -> None:
     print(f"{'mode':<16}{'segments/s (median)':>22}")
     print(f"{'one at a time':<16}{results['one_at_a_time_segments_per_s']:>22.1f}")
     print(f"{'folder':<16}{results['folder_segments_per_s']:>22.1f}")
     print(f"folder / one at a time: {results['folder_speedup']:.2f}x")
+    if "commands" in results:
+        c = results["commands"]
+        print(
+            f"{c['documents']} articles: a command per file {c['one_per_file_seconds']:.1f} s, "
+            f"one command for the folder {c['one_for_the_folder_seconds']:.1f} s "
+            f"({c['speedup']:.1f}x)"
+        )
+    rss = results["peak_rss_mb"]
     for size, megabytes in rss.items():
         print(f"peak RSS, {size} documents: {megabytes:.0f} MB")
     if len(rss) >= 2:
         sizes = sorted(rss)
         print(f"RSS ratio {sizes[-1]}/{sizes[0]}: {rss[sizes[-1]] / rss[sizes[0]]:.2f}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

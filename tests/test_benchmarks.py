@@ -1,0 +1,67 @@
+"""The benchmark scripts run end to end on tiny models and write the figures they print.
+
+Slow (about a minute each): they build models, start several summarizer processes and
+time every path; the figures themselves are only meaningful on real-shape models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_folder_benchmark_times_both_modes_and_reads_peak_memory(tmp_path):
+    figures = tmp_path / "folder.json"
+    done = run_script(
+        "benchmarks/folder.py",
+        *("--documents", "4", "--command-documents", "2", "--repeats", "1"),
+        *("--rss-sizes", "2", "4", "--json", str(figures)),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    assert results["one_at_a_time_segments_per_s"] > 0 and results["folder_segments_per_s"] > 0
+    assert results["folder_speedup"] == pytest.approx(
+        results["folder_segments_per_s"] / results["one_at_a_time_segments_per_s"]
+    )
+    assert set(results["peak_rss_mb"]) == {"2", "4"}
+    assert all(megabytes > 50 for megabytes in results["peak_rss_mb"].values())
+    commands = results["commands"]
+    assert commands["one_per_file_seconds"] > 0 and commands["one_for_the_folder_seconds"] > 0
+    assert f"folder / one at a time: {results['folder_speedup']:.2f}x" in done.stdout
+
+
+def test_article_benchmark_counts_equal_outputs_on_every_path(tmp_path):
+    figures = tmp_path / "article.json"
+    done = run_script(
+        "benchmarks/article.py",
+        *("--quick", "--repeats", "1", "--models-dir", str(tmp_path / "models")),
+        *("--json", str(figures)),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    for task in ("translate", "translate+summarize"):
+        assert set(results["median_seconds"][task]) == {"naive", "torch", "ctranslate2"}
+        # Output lengths are forced equal, and counted: every run of every path generated
+        # the same number of tokens, from the same inputs.
+        generated = {
+            json.dumps({step: (c["inputs"], c["output_tokens"]) for step, c in run.items()})
+            for runs in results["generated_tokens"][task].values()
+            for run in runs
+        }
+        assert len(generated) == 1, generated
+    assert results["cached_rerun"]["engine_modules_imported"] == []
+    assert results["first_batch"]["median"] > 0
