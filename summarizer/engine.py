@@ -213,10 +213,11 @@ class CTranslate2Model(_LazyModel):
         """Up to parallel_batches requests run at once, each with its own settings; outputs
         in request order. Few are queued ahead, so that an interrupted run stops soon."""
         self._load()
+        workers = self.parallel_batches
         running: deque[Callable[[], list[str]]] = deque()
         for texts, settings in requests:
             running.append(self._submit(texts, settings))
-            if len(running) > self.parallel_batches:
+            if len(running) > workers:
                 yield running.popleft()()
         while running:
             yield running.popleft()()

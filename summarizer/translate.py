@@ -3,6 +3,7 @@ length-sorted batches, each batch written back to the cache as soon as it is don
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,8 @@ def _translate_misses(
     key_settings = model.spec.output_settings
     limit = model.spec.max_input_tokens
 
+    # Each piece is counted once: to fit it, then to bound its batch's output.
+    @functools.cache
     def count_tokens(text: str) -> int:
         return model.count_tokens(model_input(model, text))
 
@@ -106,7 +109,7 @@ def _translate_misses(
     def requests() -> Iterator[Request]:
         for batch in batches:
             inputs = [model_input(model, piece) for piece in batch]
-            yield inputs, bounded_settings(settings, max(model.count_tokens(p) for p in inputs))
+            yield inputs, bounded_settings(settings, max(map(count_tokens, batch)))
 
     # Keys are made after loading: a hub model's resolved commit is only known then.
     identity = model.identity
