@@ -77,10 +77,11 @@ from tests.articles import (  # noqa: E402
     french_article,
     long_french_article,
 )
-from tests.processes import child_env  # noqa: E402
+from tests.processes import child_env, imported_modules  # noqa: E402
 from tests.tiny_models import (  # noqa: E402
     ENGLISH_CORPUS,
     FRENCH_CORPUS,
+    save_marian_tokenizer,
     train_sentencepiece,
 )
 
@@ -251,7 +252,7 @@ def build_marian(folder: Path, dims: Dims, texts: list[str], bart_folder: Path) 
     to 59514 ids, <pad> last (Marian's decoder start)."""
     import sentencepiece as spm
     import torch
-    from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+    from transformers import GenerationConfig, MarianConfig, MarianMTModel
 
     folder.mkdir(parents=True)
     model_bytes = train_marian_sentencepiece(texts)
@@ -267,16 +268,7 @@ def build_marian(folder: Path, dims: Dims, texts: list[str], bart_folder: Path) 
     vocab["<pad>"] = pad_id
     if len(vocab) != MARIAN_VOCAB:
         raise SystemExit("Marian filler tokens collide with trained pieces")
-    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    tokenizer = MarianTokenizer(
-        source_spm=str(folder / "source.spm"),
-        target_spm=str(folder / "target.spm"),
-        vocab=str(folder / "vocab.json"),
-        source_lang="fr",
-        target_lang="en",
-        model_max_length=512,
-    )
-    tokenizer.save_pretrained(folder)
+    save_marian_tokenizer(folder, vocab)
 
     config = MarianConfig(
         vocab_size=MARIAN_VOCAB,
@@ -689,14 +681,6 @@ engine.CTranslate2Model._load = probed_load
 sys.argv = ["summarizer", *sys.argv[1:]]
 main()
 """
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    return {
-        line.split("|")[-1].strip()
-        for line in importtime_stderr.splitlines()
-        if line.startswith("import time:")
-    }
 
 
 def summarize_args(article: Path, config: Path, cache: Path) -> list[str]:

@@ -21,6 +21,7 @@ os.environ.pop("SUMMARIZER_CONFIG", None)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from tests.articles import FRENCH_ARTICLE
 from tests.tiny_models import build_tiny_models, write_tiny_config
 
 
@@ -61,3 +62,11 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def tiny_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models.toml pointing at the tiny local models."""
     return write_tiny_config(tmp_path_factory.mktemp("config") / "tiny.toml", tiny_models)
+
+
+@pytest.fixture
+def article(tmp_path: Path) -> Path:
+    """A French article in a file."""
+    path = tmp_path / "article.txt"
+    path.write_text(FRENCH_ARTICLE, encoding="utf-8")
+    return path

@@ -1,4 +1,5 @@
-"""Running this checkout's code in child processes, as a user (or several) would."""
+"""Running this checkout's code as a user (or several) would: its command line through
+click's runner, or in child processes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from summarizer.cli import cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +39,20 @@ def run_summarizer(*args: object, cwd: Path, **extra: str) -> subprocess.Complet
         text=True,
         timeout=300,
     )
+
+
+def invoke(*args: object, input: str | None = None) -> Result:
+    """The command line, run in this process."""
+    return CliRunner().invoke(cli, list(map(str, args)), input=input)
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """The modules a `python -X importtime` run imported, read from its stderr."""
+    return {
+        line.split("|")[-1].strip()
+        for line in importtime_stderr.splitlines()
+        if line.startswith("import time:")
+    }
 
 
 def cache_entries(cache_file: Path) -> dict[str, str]:

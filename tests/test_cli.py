@@ -6,11 +6,10 @@ import json
 import socket
 
 import pytest
-from click.testing import CliRunner
 
 from summarizer import __version__
-from summarizer.cli import cli
 from tests.articles import FRENCH_ARTICLE, SCRAPED_ENGLISH_ARTICLE, SCRAPED_ENGLISH_DEBRIS
+from tests.processes import invoke
 
 JSON_KEYS = {
     "input",
@@ -27,17 +26,6 @@ JSON_KEYS = {
     "stats",
     "seconds",
 }
-
-
-def invoke(*args, input=None):
-    return CliRunner().invoke(cli, list(map(str, args)), input=input)
-
-
-@pytest.fixture
-def article(tmp_path):
-    path = tmp_path / "article.txt"
-    path.write_text(FRENCH_ARTICLE, encoding="utf-8")
-    return path
 
 
 def test_json_output_has_every_documented_key(article, tiny_config):

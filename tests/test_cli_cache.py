@@ -7,23 +7,11 @@ import sqlite3
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from summarizer import cli as cli_module
 from summarizer.cache import CACHE_FILE, Cache
-from summarizer.cli import cli, format_size, parse_size
-from tests.articles import FRENCH_ARTICLE
-
-
-def invoke(*args, input=None):
-    return CliRunner().invoke(cli, list(map(str, args)), input=input)
-
-
-@pytest.fixture
-def article(tmp_path):
-    path = tmp_path / "article.txt"
-    path.write_text(FRENCH_ARTICLE, encoding="utf-8")
-    return path
+from summarizer.cli import format_size, parse_size
+from tests.processes import invoke
 
 
 @pytest.fixture

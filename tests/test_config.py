@@ -120,6 +120,20 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
             r"\[pipeline\] max_input_bytes: must be at least 1",
         ),
         ("batch_size = 8", "batch_size = 8\ntarget_token = 1", r"target_token: expected a string"),
+        ("batch_size = 8", 'engine = "onnx"', r"\[models.fr-en\] engine: 'onnx' is not one of"),
+        ("batch_size = 8", "engine = 1", r"\[models.fr-en\] engine: expected a string"),
+        (
+            "batch_size = 8",
+            'compute_type = "int8"',
+            r"\[models.fr-en\] compute_type: 'int8' is not one the torch engine runs \(float32\)",
+        ),
+        (
+            "batch_size = 8",
+            'engine = "ctranslate2"\ncompute_type = "int4"',
+            r"compute_type: 'int4' is not one the ctranslate2 engine runs \(int8, ",
+        ),
+        ('target_language = "en"', "threads = 0", r"\[pipeline\] threads: must be at least 1"),
+        ('target_language = "en"', 'threads = "4"', r"\[pipeline\] threads: expected an integer"),
     ],
 )
 def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
@@ -204,33 +218,6 @@ def test_engine_override_gives_each_model_that_engines_default_compute_type(tmp_
     torch = config.with_engine("torch").models
     assert {(m.engine, m.compute_type) for m in torch.values()} == {("torch", "float32")}
     assert config.with_engine(None) is config
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        ("batch_size = 8", 'engine = "onnx"', r"\[models.fr-en\] engine: 'onnx' is not one of"),
-        ("batch_size = 8", "engine = 1", r"\[models.fr-en\] engine: expected a string"),
-        (
-            "batch_size = 8",
-            'compute_type = "int8"',
-            r"\[models.fr-en\] compute_type: 'int8' is not one the torch engine runs \(float32\)",
-        ),
-        (
-            "batch_size = 8",
-            'engine = "ctranslate2"\ncompute_type = "int4"',
-            r"compute_type: 'int4' is not one the ctranslate2 engine runs \(int8, ",
-        ),
-        ('target_language = "en"', "threads = 0", r"\[pipeline\] threads: must be at least 1"),
-        ('target_language = "en"', 'threads = "4"', r"\[pipeline\] threads: expected an integer"),
-    ],
-)
-def test_engine_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
-    assert old in VALID
-    path = write(tmp_path, VALID.replace(old, new, 1))
-    with pytest.raises(ConfigError, match=message) as raised:
-        load_config(path)
-    assert str(path) in str(raised.value)
 
 
 def test_settings_ctranslate2_cannot_honour_are_config_errors(tmp_path):

@@ -15,11 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from summarizer import engine
 from summarizer.cache import make_key
-from summarizer.cli import cli
 from summarizer.config import ModelSpec, load_config
 from summarizer.engine import (
     CONVERSION_RECORD,
@@ -32,7 +30,8 @@ from summarizer.engine import (
 from summarizer.errors import ConfigError, ModelError
 from summarizer.pipeline import Summarizer
 from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
-from tests.test_subprocess import imported_modules, run_summarizer
+from tests.processes import imported_modules, invoke
+from tests.test_subprocess import run_summarizer
 from tests.tiny_models import ENGLISH_CORPUS, FRENCH_CORPUS, write_tiny_config
 
 ENGINE_LINES = 'task = "{task}"\nengine = "ctranslate2"\ncompute_type = "{compute_type}"'
@@ -341,10 +340,6 @@ def test_each_engine_caches_its_own_outputs(tiny_config):
 
 
 # -- the command line ---------------------------------------------------------------------------
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(map(str, args)))
 
 
 @pytest.mark.parametrize("command", ["translate", "summarize"])

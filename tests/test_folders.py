@@ -7,18 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from summarizer import documents
-from summarizer.cli import cli
 from summarizer.engine import TransformersModel
 from summarizer.pipeline import Article, Summarizer
 from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
 from tests.fakes import FakeModel
-
-
-def invoke(*args):
-    return CliRunner().invoke(cli, list(map(str, args)))
+from tests.processes import invoke
 
 
 def manifest(outdir: Path) -> list[dict]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from tests.articles import FRENCH_ARTICLE
+from tests.processes import imported_modules
 
 
 def run_summarizer(args, cwd, extra_env=None):
@@ -15,14 +16,6 @@ def run_summarizer(args, cwd, extra_env=None):
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
-
-
-def imported_modules(importtime_stderr: str) -> set[str]:
-    return {
-        line.split("|")[-1].strip()
-        for line in importtime_stderr.splitlines()
-        if line.startswith("import time:")
-    }
 
 
 def test_cached_rerun_imports_neither_torch_transformers_nor_the_detector(tmp_path, tiny_config):

@@ -170,6 +170,23 @@ def train_sentencepiece(
     return buffer.getvalue()
 
 
+def save_marian_tokenizer(folder: pathlib.Path, vocab: dict[str, int]) -> None:
+    """vocab.json and a fr->en MarianTokenizer's files, beside the folder's source.spm and
+    target.spm."""
+    (folder / "vocab.json").write_text(
+        json.dumps(vocab, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    tokenizer = MarianTokenizer(
+        source_spm=str(folder / "source.spm"),
+        target_spm=str(folder / "target.spm"),
+        vocab=str(folder / "vocab.json"),
+        source_lang="fr",
+        target_lang="en",
+        model_max_length=512,
+    )
+    tokenizer.save_pretrained(folder)
+
+
 def _build_marian(folder: pathlib.Path) -> None:
     """Marian fr->en: shared source/target SentencePiece model, Opus-MT style vocab and ids."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,19 +199,7 @@ def _build_marian(folder: pathlib.Path) -> None:
     vocab = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
     pad_id = len(vocab)
     vocab["<pad>"] = pad_id
-    (folder / "vocab.json").write_text(
-        json.dumps(vocab, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-
-    tokenizer = MarianTokenizer(
-        source_spm=str(folder / "source.spm"),
-        target_spm=str(folder / "target.spm"),
-        vocab=str(folder / "vocab.json"),
-        source_lang="fr",
-        target_lang="en",
-        model_max_length=512,
-    )
-    tokenizer.save_pretrained(folder)
+    save_marian_tokenizer(folder, vocab)
 
     config = MarianConfig(
         vocab_size=len(vocab),
