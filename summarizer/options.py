@@ -1,0 +1,27 @@
+"""What a run is asked to do, apart from which models do it.
+
+One frozen value travels from the command line (or a library caller) to every stage, and
+the resume fingerprint of a folder run is derived from it: a field added here changes
+outputs, so it changes fingerprints too, with no list to keep in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How each article is read and what is made of it."""
+
+    # The articles' language (ISO 639-1, e.g. "fr"); None: detect it per document.
+    source_language: str | None = None
+    # False: translate only.
+    summarize: bool = True
+    # Keep lines that look like scraping debris (paywall notices, share prompts, ...).
+    keep_boilerplate: bool = False
+
+    def fingerprint_material(self) -> dict[str, Any]:
+        """Every field, as plain data: part of a folder run's resume fingerprint."""
+        return asdict(self)
