@@ -63,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer.config import Config, ModelSpec, load_config  # noqa: E402
 from summarizer.documents import Document, join_paragraphs, parse_text, read_document  # noqa: E402
-from summarizer.engine import ensure_converted, load_model, thread_count  # noqa: E402
+from summarizer.engines import ensure_converted, load_model, thread_count  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 from summarizer.segment import pack_chunks, split_sentences  # noqa: E402
 from summarizer.summarize import MAX_ROUNDS, SHORT_TEXT_TOKENS, scaled_lengths  # noqa: E402
@@ -427,7 +427,7 @@ def write_config(path: Path, models: Path, translation_tokens: int) -> Path:
 def convert_once(config: Config, models: Path) -> dict[str, float]:
     """Both models converted to ctranslate2 int8 as the pipeline does, once per build: the
     seconds each conversion took, kept in build.json for later runs to report."""
-    from summarizer.engine import converted_folder
+    from summarizer.engines import converted_folder
 
     record_path = models / "build.json"
     record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -661,7 +661,7 @@ def fresh_cache(workdir: Path, name: str, ct2_cache: Path) -> Path:
 # ends the process (the rest of the run is not what is measured).
 FIRST_BATCH_PROBE = """
 import os, sys, time
-from summarizer import engine
+from summarizer import engines as engine
 from summarizer.cli import main
 
 class FirstBatch:

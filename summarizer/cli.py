@@ -387,7 +387,7 @@ def models() -> None:
 def models_list(config_path: Path | None, debug: bool) -> None:
     """Show each configured model, its task and languages, and whether it is on disk."""
     from summarizer.config import load_config
-    from summarizer.engine import is_present_locally
+    from summarizer.engines import is_present_locally
 
     config = load_config(config_path)
     serves = {}
@@ -419,7 +419,7 @@ def models_pull(names: tuple[str, ...], config_path: Path | None, debug: bool) -
     """Download models (all configured ones by default) into the local Hugging Face cache,
     so that later runs work offline (HF_HUB_OFFLINE=1)."""
     from summarizer.config import load_config
-    from summarizer.engine import pull
+    from summarizer.engines import pull
     from summarizer.errors import ConfigError
 
     config = load_config(config_path)

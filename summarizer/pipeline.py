@@ -21,7 +21,7 @@ from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache, make_key
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
-from summarizer.engine import Model, load_model
+from summarizer.engines import Model, load_model
 from summarizer.errors import SummarizerError
 from summarizer.language import TASK as LANGUAGE_TASK
 from summarizer.language import (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.cache import Cache, make_key
-from summarizer.engine import Model
+from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import pack_chunks, split_sentences
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.cache import Cache, make_key
-from summarizer.engine import Model, Request
+from summarizer.engines import Model, Request
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
 TASK = "translation"

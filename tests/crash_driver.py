@@ -26,7 +26,7 @@ from pathlib import Path
 
 def main(config_path: str, article_path: str) -> None:
     from summarizer.config import load_config
-    from summarizer.engine import load_model
+    from summarizer.engines import load_model
     from summarizer.output import render_json, write_atomically
     from summarizer.pipeline import Summarizer
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import engine
+from summarizer import engines as engine
 from summarizer.cache import make_key
 from summarizer.config import ModelSpec, load_config
-from summarizer.engine import (
+from summarizer.engines import (
     CONVERSION_RECORD,
     CTranslate2Model,
     TransformersModel,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summarizer import documents
-from summarizer.engine import TransformersModel
+from summarizer.engines import TransformersModel
 from summarizer.pipeline import Article, Summarizer
 from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
 from tests.fakes import FakeModel

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import engine
+from summarizer import engines as engine
 from summarizer.config import load_config
-from summarizer.engine import folder_fingerprint
+from summarizer.engines import folder_fingerprint
 from summarizer.pipeline import Summarizer
 from tests.tiny_models import TINY_CONFIG
 

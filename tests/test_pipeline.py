@@ -6,7 +6,7 @@ import pytest
 
 from summarizer import Summarizer, summarize_text
 from summarizer.documents import Document, split_paragraphs
-from summarizer.engine import load_model
+from summarizer.engines import load_model
 from summarizer.errors import ConfigError, InputError
 from tests.articles import (
     ENGLISH_ARTICLE,

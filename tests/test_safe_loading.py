@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from summarizer.config import ModelSpec
-from summarizer.engine import TransformersModel, pull
+from summarizer.engines import TransformersModel, pull
 from summarizer.errors import ModelError
 
 SETTINGS = {"num_beams": 1, "max_new_tokens": 8}

@@ -30,7 +30,7 @@ def test_cached_rerun_imports_neither_torch_transformers_nor_the_detector(tmp_pa
     assert cached.returncode == 0, cached.stderr
 
     modules = imported_modules(cached.stderr)
-    assert "summarizer.engine" in modules
+    assert "summarizer.engines" in modules
     assert not {m for m in modules if m.split(".")[0] in ("torch", "transformers")}
     # Detection results are cached too, and a plain-text article needs no HTML extractor.
     assert not {m for m in modules if m.split(".")[0] in ("py3langid", "trafilatura")}
