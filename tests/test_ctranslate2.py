@@ -7,6 +7,7 @@ for translation and summarization alike.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -16,17 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import engines as engine
+from summarizer import engines
 from summarizer.cache import make_key
 from summarizer.config import ModelSpec, load_config
 from summarizer.engines import (
     CONVERSION_RECORD,
     CTranslate2Model,
     TransformersModel,
+    convert_model,
     converted_folder,
     load_model,
     model_identity,
 )
+from summarizer.engines.transformers_engine import known_tokenizer_class
 from summarizer.errors import ConfigError, ModelError
 from summarizer.pipeline import Summarizer
 from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
@@ -203,9 +206,15 @@ def test_conversion_happens_once_under_the_cache_dir_and_is_reused(ct2_config, t
         raise AssertionError("converted again")
 
     # A new run, without the output cache, so that both models are loaded and used.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine, "_convert", no_conversion)
-        second, messages = run(ct2_config, FRENCH_ARTICLE, cache_dir=cache_dir, use_cache=False)
+    loader = functools.partial(
+        load_model,
+        cache_dir=cache_dir,
+        threads=load_config(ct2_config).threads,
+        convert=no_conversion,
+    )
+    second, messages = run(
+        ct2_config, FRENCH_ARTICLE, cache_dir=cache_dir, use_cache=False, model_loader=loader
+    )
     assert not [m for m in messages if m.startswith("converting")]
     assert "loading tiny-marian (ctranslate2 int8)" in messages
     assert (second.translation, second.summary) == (first.translation, first.summary)
@@ -216,9 +225,9 @@ def tiny_ct2_spec(tiny_config, compute_type="float32"):
     return dataclasses.replace(spec, compute_type=compute_type)
 
 
-def loaded(spec, cache_dir) -> tuple[CTranslate2Model, list[str]]:
+def loaded(spec, cache_dir, convert=convert_model) -> tuple[CTranslate2Model, list[str]]:
     messages: list[str] = []
-    model = CTranslate2Model(spec, messages.append, cache_dir=cache_dir)
+    model = CTranslate2Model(spec, messages.append, cache_dir=cache_dir, convert=convert)
     assert model.generate(["A short text to summarize."], {"max_length": 8}) is not None
     return model, messages
 
@@ -243,19 +252,16 @@ def test_a_broken_conversion_folder_is_replaced_not_used(tiny_config, tmp_path, 
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
 
 
-def test_a_failed_conversion_leaves_nothing_behind(tiny_config, tmp_path, monkeypatch):
+def test_a_failed_conversion_leaves_nothing_behind(tiny_config, tmp_path):
     spec = tiny_ct2_spec(tiny_config)
-    real_convert = engine._convert
 
     def convert_then_die(spec, source, output):
-        real_convert(spec, source, output)
+        convert_model(spec, source, output)
         raise KeyboardInterrupt  # Ctrl-C after the weights were written, before the record
 
-    monkeypatch.setattr(engine, "_convert", convert_then_die)
     with pytest.raises(KeyboardInterrupt):
-        loaded(spec, tmp_path)
+        loaded(spec, tmp_path, convert=convert_then_die)
     assert list((tmp_path / "ctranslate2").iterdir()) == []
-    monkeypatch.undo()
     loaded(spec, tmp_path)
     assert converted_folder(spec, tmp_path).is_dir()
 
@@ -275,22 +281,20 @@ def test_killed_conversions_leftovers_are_removed_but_running_ones_kept(tiny_con
     )
 
 
-def test_a_conversion_finished_meanwhile_by_another_run_is_used(tiny_config, tmp_path, monkeypatch):
+def test_a_conversion_finished_meanwhile_by_another_run_is_used(tiny_config, tmp_path):
     spec = tiny_ct2_spec(tiny_config)
-    real_convert = engine._convert
     target = converted_folder(spec, tmp_path)
 
     def convert_while_another_run_finishes(spec, source, output):
-        real_convert(spec, source, output)
+        convert_model(spec, source, output)
         other = target.parent / ".other"
-        real_convert(spec, source, other)
+        convert_model(spec, source, other)
         (other / CONVERSION_RECORD).write_text(
-            json.dumps({"weights": engine.weights_identity(spec), "compute_type": "float32"})
+            json.dumps({"weights": engines.weights_identity(spec), "compute_type": "float32"})
         )
         other.rename(target)
 
-    monkeypatch.setattr(engine, "_convert", convert_while_another_run_finishes)
-    loaded(spec, tmp_path)
+    loaded(spec, tmp_path, convert=convert_while_another_run_finishes)
     assert json.loads((target / CONVERSION_RECORD).read_text()).keys() == {
         "weights",
         "compute_type",
@@ -380,24 +384,24 @@ def test_models_toml_engine_runs_ctranslate2_without_the_option(ct2_config):
 
 def test_thread_count_prefers_environment_then_config_then_omp(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    monkeypatch.delenv(engine.THREADS_ENV, raising=False)
-    assert engine.thread_count(None) == 3
-    assert engine.thread_count(5) == 5
-    monkeypatch.setenv(engine.THREADS_ENV, "2")
-    assert engine.thread_count(5) == 2
-    monkeypatch.delenv(engine.THREADS_ENV)
+    monkeypatch.delenv(engines.THREADS_ENV, raising=False)
+    assert engines.thread_count(None) == 3
+    assert engines.thread_count(5) == 5
+    monkeypatch.setenv(engines.THREADS_ENV, "2")
+    assert engines.thread_count(5) == 2
+    monkeypatch.delenv(engines.THREADS_ENV)
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert engine.thread_count(None) == engine.physical_cores() >= 1
-    monkeypatch.setenv(engine.THREADS_ENV, "many")
+    assert engines.thread_count(None) == engines.physical_cores() >= 1
+    monkeypatch.setenv(engines.THREADS_ENV, "many")
     with pytest.raises(ConfigError, match="SUMMARIZER_THREADS must be a whole number"):
-        engine.thread_count(None)
+        engines.thread_count(None)
 
 
 def test_torch_engine_runs_with_the_configured_threads(tiny_config, monkeypatch):
     import torch
 
     before = torch.get_num_threads()
-    monkeypatch.setenv(engine.THREADS_ENV, "2")
+    monkeypatch.setenv(engines.THREADS_ENV, "2")
     try:
         model = TransformersModel(load_config(tiny_config).models["tiny-marian"])
         model.count_tokens("Bonjour.")
@@ -452,11 +456,11 @@ def test_known_tokenizer_class_is_the_one_autotokenizer_picks(kind, tiny_models,
     from transformers import AutoTokenizer
     from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
 
-    assert all(TOKENIZER_MAPPING_NAMES[t] == name for t, name in engine.KNOWN_TOKENIZERS.items())
+    assert all(TOKENIZER_MAPPING_NAMES[t] == name for t, name in engines.KNOWN_TOKENIZERS.items())
     spec = ModelSpec(name=kind, task="translation", model=str(tiny_models[kind]), is_local=True)
     auto = AutoTokenizer.from_pretrained(spec.model)
-    direct = engine.load_tokenizer(spec)
-    assert type(direct).__name__ == engine.known_tokenizer_class(spec) == type(auto).__name__
+    direct = engines.load_tokenizer(spec)
+    assert type(direct).__name__ == known_tokenizer_class(spec) == type(auto).__name__
     text = (FRENCH_CORPUS if kind == "marian" else ENGLISH_CORPUS)[3] + " </s> <unk>"
     assert direct(text)["input_ids"] == auto(text)["input_ids"]
     # Files that ask for another class, or for code of their own, go through AutoTokenizer.
@@ -464,4 +468,4 @@ def test_known_tokenizer_class_is_the_one_autotokenizer_picks(kind, tiny_models,
     config = json.loads((copy / "tokenizer_config.json").read_text())
     for declared in ({"tokenizer_class": "T5Tokenizer"}, {"auto_map": {"AutoTokenizer": "x.Y"}}):
         (copy / "tokenizer_config.json").write_text(json.dumps({**config, **declared}))
-        assert engine.known_tokenizer_class(dataclasses.replace(spec, model=str(copy))) is None
+        assert known_tokenizer_class(dataclasses.replace(spec, model=str(copy))) is None

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import engines as engine
 from summarizer.config import load_config
-from summarizer.engines import folder_fingerprint
+from summarizer.engines import folder_fingerprint, hub_cache_folder, model_identity
+from summarizer.engines.files import HASH_WHOLE_BELOW
 from summarizer.pipeline import Summarizer
 from tests.tiny_models import TINY_CONFIG
 
@@ -88,7 +88,7 @@ def test_a_changed_file_in_a_local_model_folder_gives_new_keys(tiny_models, tmp_
 def test_large_weights_are_fingerprinted_by_size_and_modification_time(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     weights = tmp_path / "model.safetensors"
-    weights.write_bytes(b"\0" * (engine._HASH_WHOLE_BELOW + 1))
+    weights.write_bytes(b"\0" * (HASH_WHOLE_BELOW + 1))
     before = folder_fingerprint(tmp_path)
     assert folder_fingerprint(tmp_path) == before
     stat = weights.stat()
@@ -106,7 +106,7 @@ def test_a_different_engine_gives_new_keys(tiny_models, tmp_path, cache_dir):
 
 def publish_to_hub_cache(folder: Path, repo_id: str, commit: str) -> None:
     """Lay `folder` out as huggingface_hub's cache does after a download of `commit`."""
-    repo = engine.hub_cache_folder(repo_id)
+    repo = hub_cache_folder(repo_id)
     shutil.copytree(folder, repo / "snapshots" / commit)
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / "main").write_text(commit)
@@ -121,7 +121,7 @@ def test_a_new_hub_revision_gives_new_keys_offline(tiny_models, tmp_path, cache_
     config = write_config(tmp_path / "a.toml", {**tiny_models, "marian": repo_id})
     spec = load_config(config).models["tiny-marian"]
     assert not spec.is_local
-    assert engine.model_identity(spec) == f"torch:hub:{repo_id}@{first_commit}"
+    assert model_identity(spec) == f"torch:hub:{repo_id}@{first_commit}"
     assert misses(config, cache_dir)[0] == 2
     assert misses(config, cache_dir)[0] == 0
 

@@ -1,0 +1,64 @@
+"""What both engines share: a spec, a transformers tokenizer loaded on first use, and an
+identity computed from files on disk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from summarizer.config import ModelSpec
+from summarizer.engines.files import model_identity
+
+if TYPE_CHECKING:
+    from summarizer.engines import ProgressCallback, Request
+
+
+class _LazyModel:
+    """What both engines share: a spec, a transformers tokenizer, an identity."""
+
+    def __init__(
+        self, spec: ModelSpec, on_progress: ProgressCallback | None, threads: int | None
+    ) -> None:
+        self.spec = spec
+        self._on_progress = on_progress or (lambda message: None)
+        self._threads = threads
+        self._tokenizer: Any = None
+        self._identity: str | None = None
+
+    @property
+    def loaded(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def identity(self) -> str:
+        """Computed from files on disk; kept once the model is loaded, when it can no longer
+        change (a hub model's commit is known then), so that batches do not re-hash a local
+        model's files."""
+        if self._identity is not None:
+            return self._identity
+        identity = model_identity(self.spec)
+        if self.loaded:
+            self._identity = identity
+        return identity
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would receive for `text`, special tokens included."""
+        self._load()
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    @property
+    def parallel_batches(self) -> int:
+        """How many batches the model runs at once; callers cut work into at least this
+        many batches so that none of them idles."""
+        return 1
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]:
+        """Each (texts, settings) request's outputs, in request order, as each completes."""
+        for texts, settings in requests:
+            yield self.generate(texts, settings)
+
+    def _load(self) -> None:
+        raise NotImplementedError
