@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, replace
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,26 +65,6 @@ GENERATION_TYPES: dict[str, type] = {
     "do_sample": bool,
 }
 
-PIPELINE_KEYS = {
-    "target_language": str,
-    "summarizer": str,
-    "translators": dict,
-    "max_input_bytes": int,
-    "threads": int,
-}
-MODEL_KEYS = {
-    "task": str,
-    "engine": str,
-    "compute_type": str,
-    "source": str,
-    "target": str,
-    "model": str,
-    "revision": str,
-    "max_input_tokens": int,
-    "batch_size": int,
-    "target_token": str,
-    "generation": dict,
-}
 DEFAULT_MAX_INPUT_TOKENS = 512
 DEFAULT_BATCH_SIZE = 8
 # Far beyond any news article (a long feature is ~100 KB of text, a saved page ~1-2 MB);
@@ -197,6 +179,26 @@ class Config:
                 f"{self.path}: [models.{name}] has task = {spec.task!r}, not a summarizer"
             )
         return spec
+
+
+# The keys each table may hold are the dataclasses' own fields, with their types: a field
+# added to ModelSpec or Config is a models.toml key at once, with no second list to keep.
+# Fields that are not written in models.toml are left out.
+def _key_types(cls: type, derived: tuple[str, ...]) -> dict[str, type]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: _plain_type(hints[f.name]) for f in fields(cls) if f.name not in derived}
+
+
+def _plain_type(hint: Any) -> type:
+    """`str | None` -> str, `dict[str, int]` -> dict: what a TOML value must be."""
+    if isinstance(hint, types.UnionType):
+        (kind,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _plain_type(kind)
+    return typing.get_origin(hint) or hint
+
+
+PIPELINE_KEYS = _key_types(Config, derived=("path", "models"))
+MODEL_KEYS = _key_types(ModelSpec, derived=("name", "is_local"))
 
 
 def default_config_path() -> Path:
