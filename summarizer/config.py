@@ -11,7 +11,6 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from summarizer.errors import ConfigError
 
@@ -44,50 +43,44 @@ UNSUPPORTED_SETTINGS: dict[str, tuple[str, ...]] = {
     "ctranslate2": ("encoder_no_repeat_ngram_size",),
 }
 
-# generate() settings a models.toml may set, with the type each must have. A closed list
-# so that a typo ("num_beam") is an error instead of a silently ignored setting.
-GENERATION_TYPES: dict[str, type] = {
-    "num_beams": int,
-    "max_new_tokens": int,
-    "min_new_tokens": int,
-    "max_length": int,
-    "min_length": int,
-    "no_repeat_ngram_size": int,
-    "encoder_no_repeat_ngram_size": int,
-    "top_k": int,
-    "length_penalty": float,
-    "repetition_penalty": float,
-    "temperature": float,
-    "top_p": float,
-    "early_stopping": bool,
-    "do_sample": bool,
-}
 
-PIPELINE_KEYS = {
-    "target_language": str,
-    "summarizer": str,
-    "translators": dict,
-    "max_input_bytes": int,
-    "threads": int,
+# generate() settings a models.toml may set: each one's type and the values generate()
+# accepts (inclusive bounds; `above` is exclusive). A closed list, so that a typo
+# ("num_beam") is an error instead of a silently ignored setting, and a value generate()
+# would choke on (num_beams = 0, temperature = 0) is an error before any model loads.
+@dataclass(frozen=True)
+class Setting:
+    type: type
+    minimum: float | None = None
+    above: float | None = None
+    maximum: float | None = None
+
+
+GENERATION_SETTINGS: dict[str, Setting] = {
+    "num_beams": Setting(int, minimum=1),
+    "max_new_tokens": Setting(int, minimum=1),
+    "min_new_tokens": Setting(int, minimum=0),
+    "max_length": Setting(int, minimum=1),
+    "min_length": Setting(int, minimum=0),
+    "no_repeat_ngram_size": Setting(int, minimum=0),
+    "encoder_no_repeat_ngram_size": Setting(int, minimum=0),
+    "top_k": Setting(int, minimum=0),
+    "length_penalty": Setting(float),
+    "repetition_penalty": Setting(float, above=0),
+    "temperature": Setting(float, above=0),
+    "top_p": Setting(float, above=0, maximum=1),
+    "early_stopping": Setting(bool),
+    "do_sample": Setting(bool),
 }
-MODEL_KEYS = {
-    "task": str,
-    "engine": str,
-    "compute_type": str,
-    "source": str,
-    "target": str,
-    "model": str,
-    "revision": str,
-    "max_input_tokens": int,
-    "batch_size": int,
-    "target_token": str,
-    "generation": dict,
-}
+GENERATION_TYPES: dict[str, type] = {key: s.type for key, s in GENERATION_SETTINGS.items()}
+
 DEFAULT_MAX_INPUT_TOKENS = 512
 DEFAULT_BATCH_SIZE = 8
 # Far beyond any news article (a long feature is ~100 KB of text, a saved page ~1-2 MB);
 # protects memory and model time from a wrong file.
 DEFAULT_MAX_INPUT_BYTES = 10 * 1024 * 1024
+# Larger limits are refused: no article is a gigabyte, and reading one would exhaust memory.
+MAX_INPUT_BYTES_LIMIT = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -208,12 +201,15 @@ def default_config_path() -> Path:
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, then $SUMMARIZER_CONFIG, then ./models.toml, then the packaged default."""
-    for candidate, origin in ((explicit, "--config"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
+    """The `explicit` file, then $SUMMARIZER_CONFIG, then ./models.toml, then the packaged
+    default."""
+    for candidate, origin in ((explicit, "given"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
         if candidate:
-            path = Path(candidate).expanduser()
-            if not path.is_file():
+            path = expand_path(str(candidate), f"config file {candidate}")
+            if not path.exists():
                 raise ConfigError(f"config file not found: {path} (from {origin})")
+            if not path.is_file():
+                raise ConfigError(f"config file {path} is not a regular file (from {origin})")
             return path
     local = Path("models.toml")
     if local.is_file():
@@ -232,162 +228,16 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"config file {path} is not UTF-8 text") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path} is not valid TOML: nested too deeply") from exc
+    from summarizer.config_parse import parse_config
+
     return parse_config(data, path)
 
 
-def parse_config(data: dict[str, Any], path: Path) -> Config:
-    """Validate the parsed TOML; `path` anchors relative model folders and error messages."""
-    _check_keys(data, {"pipeline": dict, "models": dict}, path, "top level")
-    pipeline = data.get("pipeline")
-    if pipeline is None:
-        raise ConfigError(f"{path}: missing table [pipeline]")
-    _check_keys(pipeline, PIPELINE_KEYS, path, "[pipeline]")
-    models_table = data.get("models") or {}
-
-    models = {}
-    for name, table in models_table.items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [models] {name}: expected a table [models.{name}]")
-        models[name] = _parse_model(name, table, path)
-
-    threads = pipeline.get("threads")
-    if threads is not None and threads < 1:
-        raise ConfigError(f"{path}: [pipeline] threads: must be at least 1")
-    target_language = pipeline.get("target_language", "en")
-    max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
-    if max_input_bytes < 1:
-        raise ConfigError(f"{path}: [pipeline] max_input_bytes: must be at least 1")
-    summarizer = pipeline.get("summarizer")
-    if summarizer is None:
-        raise ConfigError(f"{path}: [pipeline] summarizer: missing (name a [models.*] table)")
-    _check_reference(summarizer, "summarization", models, path, "[pipeline] summarizer")
-
-    translators = pipeline.get("translators", {})
-    for language, name in translators.items():
-        where = f"[pipeline.translators] {language}"
-        if not isinstance(name, str):
-            raise ConfigError(f"{path}: {where}: expected a model name (string)")
-        _check_reference(name, "translation", models, path, where)
-        spec = models[name]
-        if spec.target is not None and spec.target != target_language:
-            raise ConfigError(
-                f"{path}: {where}: model {name!r} translates to {spec.target!r}, "
-                f"but [pipeline] target_language is {target_language!r}"
-            )
-
-    return Config(
-        path=path,
-        target_language=target_language,
-        summarizer=summarizer,
-        translators=dict(translators),
-        models=models,
-        max_input_bytes=max_input_bytes,
-        threads=threads,
-    )
-
-
-def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
-    where = f"[models.{name}]"
-    _check_keys(table, MODEL_KEYS, path, where)
-    for required in ("task", "model"):
-        if required not in table:
-            raise ConfigError(f"{path}: {where} {required}: missing")
-    if table["task"] not in TASKS:
-        raise ConfigError(
-            f"{path}: {where} task: {table['task']!r} is not one of {', '.join(TASKS)}"
-        )
-    if table["task"] == "translation" and "source" not in table:
-        raise ConfigError(f"{path}: {where} source: missing (the language it translates from)")
-    for key in ("max_input_tokens", "batch_size"):
-        if key in table and table[key] < 1:
-            raise ConfigError(f"{path}: {where} {key}: must be at least 1")
-
-    generation = table.get("generation", {})
-    _check_keys(generation, GENERATION_TYPES, path, f"[models.{name}.generation]")
-    engine = table.get("engine", DEFAULT_ENGINE)
-    if engine not in ENGINES:
-        raise ConfigError(f"{path}: {where} engine: {engine!r} is not one of {', '.join(ENGINES)}")
-    compute_type = table.get("compute_type", ENGINES[engine][0])
-    if compute_type not in ENGINES[engine]:
-        raise ConfigError(
-            f"{path}: {where} compute_type: {compute_type!r} is not one the {engine} engine "
-            f"runs ({', '.join(ENGINES[engine])})"
-        )
-    for key in UNSUPPORTED_SETTINGS[engine]:
-        if key in generation:
-            raise ConfigError(
-                f"{path}: [models.{name}.generation] {key}: not supported by the {engine} "
-                'engine; remove it or use engine = "torch"'
-            )
-
-    model, is_local = _resolve_model_location(table["model"], path)
-    return ModelSpec(
-        name=name,
-        task=table["task"],
-        model=model,
-        is_local=is_local,
-        revision=table.get("revision"),
-        source=table.get("source"),
-        target=table.get("target"),
-        max_input_tokens=table.get("max_input_tokens", DEFAULT_MAX_INPUT_TOKENS),
-        batch_size=table.get("batch_size", DEFAULT_BATCH_SIZE),
-        target_token=table.get("target_token"),
-        generation=dict(generation),
-        engine=engine,
-        compute_type=compute_type,
-    )
-
-
-def _resolve_model_location(value: str, config_path: Path) -> tuple[str, bool]:
-    """A path-like value or an existing folder beside the config is local; the rest is a hub id."""
-    looks_like_path = value.startswith((".", "~")) or Path(value).is_absolute()
-    candidate = Path(value).expanduser()
-    if not candidate.is_absolute():
-        candidate = config_path.resolve().parent / candidate
-    if looks_like_path or candidate.is_dir():
-        return str(candidate.resolve()), True
-    return value, False
-
-
-def _check_reference(
-    name: str, task: str, models: dict[str, ModelSpec], path: Path, where: str
-) -> None:
-    spec = models.get(name)
-    if spec is None:
-        known = ", ".join(sorted(models)) or "none"
-        raise ConfigError(f"{path}: {where}: no model named {name!r} (declared: {known})")
-    if spec.task != task:
-        raise ConfigError(
-            f"{path}: {where}: model {name!r} has task = {spec.task!r}, expected {task!r}"
-        )
-
-
-def _check_keys(table: dict[str, Any], allowed: dict[str, type], path: Path, where: str) -> None:
-    for key, value in table.items():
-        expected = allowed.get(key)
-        if expected is None:
-            raise ConfigError(
-                f"{path}: {where} {key}: unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
-        if not _has_type(value, expected):
-            raise ConfigError(
-                f"{path}: {where} {key}: expected {_type_name(expected)}, "
-                f"got {type(value).__name__} {value!r}"
-            )
-
-
-def _has_type(value: Any, expected: type) -> bool:
-    # TOML gives bool for true/false, and bool is a subclass of int in Python.
-    if expected is bool:
-        return isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, expected)
-
-
-def _type_name(expected: type) -> str:
-    return {dict: "a table", str: "a string", int: "an integer", float: "a number"}.get(
-        expected, "true or false"
-    )
+def expand_path(value: str, what: str) -> Path:
+    """`~` and `~user` expanded; an unknown user is a config error, not a RuntimeError."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as exc:
+        raise ConfigError(f"{what}: cannot expand {value.split('/')[0]!r} ({exc})") from exc

@@ -134,6 +134,20 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
         ),
         ('target_language = "en"', "threads = 0", r"\[pipeline\] threads: must be at least 1"),
         ('target_language = "en"', 'threads = "4"', r"\[pipeline\] threads: expected an integer"),
+        ("num_beams = 4", "num_beams = 0", r"generation\] num_beams: must be at least 1, not 0"),
+        ("num_beams = 4", "num_beams = -2", r"generation\] num_beams: must be at least 1"),
+        ("max_new_tokens = 256", "max_new_tokens = 0", r"max_new_tokens: must be at least 1"),
+        ("num_beams = 4", "temperature = 0", r"temperature: must be above 0, not 0"),
+        ("num_beams = 4", "top_p = 1.5", r"top_p: must be above 0 and at most 1"),
+        ("num_beams = 4", "length_penalty = nan", r"length_penalty: must be a finite number"),
+        (
+            'target_language = "en"',
+            'target_language = "en"\nmax_input_bytes = 9223372036854775807',
+            r"\[pipeline\] max_input_bytes: must be at least 1 and at most",
+        ),
+        ('model = "org/sum"', 'model = "~nobody-here-at-all/x"', r"\[models.sum\] model: cannot"),
+        ('model = "org/sum"', 'model = "org/sum model"', r"\[models.sum\] model: .* hub id"),
+        ('model = "org/sum"', 'model = "a/b/c"', r"\[models.sum\] model: .* hub id"),
     ],
 )
 def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
@@ -234,3 +248,24 @@ def test_settings_ctranslate2_cannot_honour_are_config_errors(tmp_path):
 def test_default_registry_runs_every_model_with_ctranslate2_int8():
     config = load_config(default_config_path())
     assert {(m.engine, m.compute_type) for m in config.models.values()} == {("ctranslate2", "int8")}
+
+
+def test_deeply_nested_toml_is_a_config_error(tmp_path):
+    path = write(tmp_path, "x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_a_config_that_is_not_a_regular_file_is_named_as_such(tmp_path):
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config("/dev/null")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_config(tmp_path)
+
+
+def test_a_model_path_under_an_existing_folder_is_local_not_a_hub_id(tmp_path):
+    (tmp_path / "models").mkdir()
+    config = load_config(write(tmp_path, VALID.replace('model = "org/sum"', 'model = "models/x"')))
+    spec = config.models["sum"]
+    assert spec.is_local
+    assert spec.model == str(tmp_path / "models" / "x")
