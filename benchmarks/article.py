@@ -77,13 +77,13 @@ from tests.articles import (  # noqa: E402
     french_article,
     long_french_article,
 )
-from tests.processes import child_env, imported_modules  # noqa: E402
-from tests.tiny_models import (  # noqa: E402
+from tests.model_builders import (  # noqa: E402
     ENGLISH_CORPUS,
     FRENCH_CORPUS,
     save_marian_tokenizer,
     train_sentencepiece,
 )
+from tests.processes import child_env, imported_modules  # noqa: E402
 
 # Bump when the build changes: models built by an older version are rebuilt.
 BUILD_VERSION = 2
