@@ -1,8 +1,10 @@
 """Folder mode against one article at a time, and peak memory against folder size.
 
-    python benchmarks/folder.py                 # tiny random models, built on the fly
-    python benchmarks/folder.py --models real   # real-shape models on ctranslate2 int8
-    python benchmarks/folder.py --config my.toml --source-lang fr
+    python -m benchmarks.folder                 # tiny random models, built on the fly
+    python -m benchmarks.folder --models real   # real-shape models on ctranslate2 int8
+    python -m benchmarks.folder --config my.toml --source-lang fr
+
+(from the repository root, as every `python -m benchmarks.*`).
 
 Throughput: the same N articles translated (a) one at a time with Summarizer.run, and
 (b) as a folder run (windows of documents sharing batches), in one process with the models
@@ -13,7 +15,7 @@ over files costs against a folder run).
 Memory: `summarizer translate DIR -o OUT` in a child process for each folder size; its
 peak RSS is read with wait4.
 
---models real uses the random-weight models in the real shapes that benchmarks/article.py
+--models real uses the random-weight models in the real shapes that benchmarks.article
 builds (built here too if missing), converted to ctranslate2 int8 once, beforehand: every
 run finds the conversions in its cache, as a user's second run would.
 """
@@ -30,16 +32,23 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from summarizer.config import load_config  # noqa: E402
-from summarizer.corpus import plan_jobs, run_jobs  # noqa: E402
-from summarizer.documents import read_document  # noqa: E402
-from summarizer.output import render_text  # noqa: E402
-from summarizer.pipeline import Summarizer  # noqa: E402
-from summarizer.progress import Progress  # noqa: E402
-from tests.articles import write_corpus  # noqa: E402
+from benchmarks.models import (
+    DEFAULT_TOKENS,
+    MODELS_DIR,
+    RESULTS_DIR,
+    ROOT,
+    convert_once,
+    ensure_models,
+    write_config,
+)
+from summarizer.config import load_config
+from summarizer.corpus import Plan, plan_jobs, run_jobs
+from summarizer.documents import Document, read_document
+from summarizer.output import render_text
+from summarizer.pipeline import Summarizer
+from summarizer.progress import Progress
+from tests.articles import write_corpus
+from tests.tiny_models import build_tiny_models, write_tiny_config
 
 
 class Setup:
@@ -66,21 +75,17 @@ class Setup:
 
 
 def tiny_setup(workdir: Path) -> Setup:
-    from tests.tiny_models import build_tiny_models, write_tiny_config
-
     models = build_tiny_models(workdir / "models")
     return Setup(write_tiny_config(workdir / "tiny.toml", models), None, None)
 
 
 def real_setup(workdir: Path, models_dir: Path) -> Setup:
-    """article.py's real-shape models, converted to ctranslate2 int8 once, its settings."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import article
-
-    article.ensure_models(models_dir, "real")
+    """The article benchmark's real-shape models, converted to ctranslate2 int8 once, and its
+    settings."""
+    ensure_models(models_dir, "real")
     models = models_dir / "real"
-    config = article.write_config(workdir / "real.toml", models, article.DEFAULT_TOKENS)
-    article.convert_once(load_config(config), models)
+    config = write_config(workdir / "real.toml", models, DEFAULT_TOKENS)
+    convert_once(load_config(config), models)
     return Setup(config, "ctranslate2", models / "ct2-cache" / "ctranslate2")
 
 
@@ -91,7 +96,7 @@ def one_at_a_time(setup: Setup, corpus: Path, cache: Path, language: str | None)
     started = time.perf_counter()
     segments = 0
     for path in paths:
-        result = summarizer.run(read_document(str(path)), source_language=language, summarize=False)
+        result = translate_one(summarizer, read_document(str(path)), language)
         segments += result.stats["translation"]["segments"]
     return time.perf_counter() - started, segments
 
@@ -103,6 +108,24 @@ def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: st
     counted.segments = 0
     plan = plan_jobs([corpus], out, ("*.txt",), ".txt")
     started = time.perf_counter()
+    translate_folder(summarizer, plan, out, language, counted)
+    return time.perf_counter() - started, counted.segments
+
+
+def _warm_up(summarizer: Summarizer, language: str | None) -> None:
+    """Load the models before the clock starts: both modes pay the same load once."""
+    translate_one(summarizer, "Un texte pour charger les modèles.", language)
+
+
+def translate_one(summarizer: Summarizer, text: str | Document, language: str | None):
+    """The benchmark's one call of Summarizer.run()."""
+    return summarizer.run(text, source_language=language, summarize=False)
+
+
+def translate_folder(
+    summarizer: Summarizer, plan: Plan, out: Path, language: str | None, progress: Progress
+) -> None:
+    """The benchmark's one call of run_jobs()."""
     run_jobs(
         summarizer,
         plan,
@@ -111,14 +134,8 @@ def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: st
         emit=print,
         summarize=False,
         source_language=language,
-        progress=counted,
+        progress=progress,
     )
-    return time.perf_counter() - started, counted.segments
-
-
-def _warm_up(summarizer: Summarizer, language: str | None) -> None:
-    """Load the models before the clock starts: both modes pay the same load once."""
-    summarizer.run("Un texte pour charger les modèles.", source_language=language, summarize=False)
 
 
 def _run(command: list[str], cache: Path) -> os.struct_rusage:
@@ -151,9 +168,11 @@ def peak_rss_mb(setup: Setup, corpus: Path, workdir: Path, language: str | None)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.folder", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--models", choices=["tiny", "real"], default="tiny")
-    parser.add_argument("--models-dir", type=Path, default=ROOT / "benchmarks" / ".models")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--config", type=Path, help="a models.toml of your own instead")
     parser.add_argument("--source-lang", default="fr")
     parser.add_argument("--documents", type=int, default=64, help="articles for throughput")
@@ -162,7 +181,7 @@ def main() -> None:
     parser.add_argument("--rss-sizes", type=int, nargs="*", default=[50, 500])
     parser.add_argument("--json", type=Path, help="default: benchmarks/results/folder[-real].json")
     args = parser.parse_args()
-    json_path = args.json or ROOT / "benchmarks" / "results" / (
+    json_path = args.json or RESULTS_DIR / (
         "folder-real.json" if args.models == "real" else "folder.json"
     )
     language = args.source_lang

@@ -30,7 +30,8 @@ def run_script(*args: str) -> subprocess.CompletedProcess:
 def test_folder_benchmark_times_both_modes_and_reads_peak_memory(tmp_path):
     figures = tmp_path / "folder.json"
     done = run_script(
-        "benchmarks/folder.py",
+        "-m",
+        "benchmarks.folder",
         *("--documents", "4", "--command-documents", "2", "--repeats", "1"),
         *("--rss-sizes", "2", "4", "--json", str(figures)),
     )
@@ -50,7 +51,8 @@ def test_folder_benchmark_times_both_modes_and_reads_peak_memory(tmp_path):
 def test_article_benchmark_counts_equal_outputs_on_every_path(tmp_path):
     figures = tmp_path / "article.json"
     done = run_script(
-        "benchmarks/article.py",
+        "-m",
+        "benchmarks.article",
         *("--quick", "--repeats", "1", "--models-dir", str(tmp_path / "models")),
         *("--json", str(figures)),
     )

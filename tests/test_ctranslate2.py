@@ -33,9 +33,10 @@ from summarizer.engines.transformers_engine import known_tokenizer_class
 from summarizer.errors import ConfigError, ModelError
 from summarizer.pipeline import Summarizer
 from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
+from tests.model_builders import ENGLISH_CORPUS, FRENCH_CORPUS
 from tests.processes import imported_modules, invoke
 from tests.test_subprocess import run_summarizer
-from tests.tiny_models import ENGLISH_CORPUS, FRENCH_CORPUS, write_tiny_config
+from tests.tiny_models import write_tiny_config
 
 ENGINE_LINES = 'task = "{task}"\nengine = "ctranslate2"\ncompute_type = "{compute_type}"'
 
