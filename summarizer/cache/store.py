@@ -34,8 +34,9 @@ LOOKUP_CHUNK = 500
 # A hit refreshes its entry's `accessed` time (for least-recently-used pruning) only when the
 # stored time is older than this, so that a cached run costs at most one small write.
 ACCESS_RESOLUTION_SECONDS = 600.0
-# How many times a file found damaged is set aside and rebuilt before the cache is given up.
-_REBUILDS = 2
+# Tries at opening (or using) the file; a damaged one is set aside before the next, and a
+# file still damaged after that many means giving the cache up.
+_TRIES = 3
 
 # Opens the read-write connection: Cache(connect=...) is the seam tests fail writes with.
 Connect = Callable[[Path], sqlite3.Connection]
@@ -169,7 +170,7 @@ class Cache:
         losing: str = "",
     ):
         """Run a look-up or a store with the failure policy of a run: never raise."""
-        for _round in range(_REBUILDS + 1):
+        for _round in range(_TRIES):
             connection = self._usable_connection()
             if connection is None or (write and not self._writable):
                 return default
@@ -258,7 +259,7 @@ class Cache:
         except OSError as exc:
             self._give_up(exc, opening=True)
             return None
-        for _round in range(_REBUILDS + 1):
+        for _round in range(_TRIES):
             try:
                 return db.with_retry(self._open_checked, attempts=self.lock_attempts)
             except sqlite3.Error as exc:
