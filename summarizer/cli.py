@@ -466,9 +466,11 @@ def _open_cache(cache_dir: Path | None):
 @reports_errors
 def cache_info(cache_dir: Path | None, debug: bool) -> None:
     """Show where the cache is, its size, and its entries per task and model."""
+    from summarizer.cache import manage
+
     store = _open_cache(cache_dir)
     try:
-        info = store.info()
+        info = manage.info(store)
     finally:
         store.close()
     click.echo(f"location:     {info.path}")
@@ -519,9 +521,11 @@ def cache_prune(
     """Remove entries not used lately (least recently used first)."""
     if max_size is None and older_than is None:
         raise click.UsageError("give --max-size SIZE, --older-than DAYS, or both")
+    from summarizer.cache import manage
+
     store = _open_cache(cache_dir)
     try:
-        result = store.prune(max_bytes=max_size, older_than_days=older_than)
+        result = manage.prune(store, max_bytes=max_size, older_than_days=older_than)
     finally:
         store.close()
     click.echo(
@@ -550,10 +554,12 @@ def cache_clear(
     debug: bool,
 ) -> None:
     """Remove every cached output, or one model's (asks first on a terminal)."""
+    from summarizer.cache import manage
+
     store = _open_cache(cache_dir)
     try:
         model = _resolve_model_name(model_name, config_path) if model_name else None
-        count = store.count(model)
+        count = manage.count(store, model)
         what = f"model {model_name}'s" if model_name else "all"
         if count == 0:
             if model_name:
@@ -565,7 +571,7 @@ def cache_clear(
             return
         if not yes and _stdin_is_terminal():
             click.confirm(f"Remove {what} {count:,} cached entries from {store.path}?", abort=True)
-        removed = store.clear(model)
+        removed = manage.clear(store, model)
     finally:
         store.close()
     click.echo(f"removed {removed:,} entries from {store.path}")

@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from summarizer import cache as cache_module
 from summarizer.cache import (
     CACHE_FILE,
     SCHEMA_VERSION,
@@ -23,8 +22,12 @@ from summarizer.cache import (
     CacheWarning,
     NullCache,
     make_key,
+    manage,
     model_matches,
+    schema,
 )
+from summarizer.cache import keys as cache_keys
+from summarizer.cache import sqlite as cache_sqlite
 from tests.cache_worker import value_of
 from tests.processes import child_env, integrity
 
@@ -85,7 +88,7 @@ def test_key_ignores_the_order_settings_are_written_in():
 
 def test_a_new_key_format_version_gives_new_keys(monkeypatch):
     before = make_key("t", "m", {}, "x")
-    monkeypatch.setattr(cache_module, "KEY_VERSION", cache_module.KEY_VERSION + 1)
+    monkeypatch.setattr(cache_keys, "KEY_VERSION", cache_keys.KEY_VERSION + 1)
     assert make_key("t", "m", {}, "x") != before
 
 
@@ -116,10 +119,110 @@ def test_lookups_of_many_keys_are_answered_in_one_call(tmp_path):
     assert cache.get_many(items) == items
 
 
-def test_null_cache_never_stores(tmp_path):
+def _upper_case(calls):
+    """A compute function for get_or_compute that records the misses it was given."""
+
+    def compute(misses):
+        calls.append(list(misses))
+        yield {text: text.upper() for text in misses}
+
+    return compute
+
+
+def test_null_cache_never_stores(tmp_path, isolated_environment):
     cache = NullCache()
     cache.put_many("t", "m", {"k": "v"})
     assert cache.get_many(["k"]) == {}
+    calls: list[list[str]] = []
+    for _ in range(2):
+        lookup = cache.get_or_compute("t", lambda: "m", {}, ["a", "b", "a"], _upper_case(calls))
+        assert lookup.values == {"a": "A", "b": "B"} and lookup.computed == ["a", "b"]
+    cache.close()
+    assert calls == [["a", "b"], ["a", "b"]]  # computed every time, each input once
+    assert not isolated_environment.exists()  # the default cache folder was never made
+    stored = Cache().get_many(make_key("t", "m", {}, text) for text in ("a", "b", "k"))
+    assert stored == {}
+
+
+# -- get_or_compute ---------------------------------------------------------------------------
+
+
+def test_get_or_compute_looks_up_once_and_computes_each_miss_once(tmp_path):
+    statements: list[str] = []
+
+    def traced(path):
+        connection = cache_sqlite.connect(path)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    cache = Cache(tmp_path / "c", connect=traced)
+    settings = {"num_beams": 2}
+    distinct = [f"phrase {i}" for i in range(300)]
+    cached = {make_key("t", "m@1", settings, text): f"cached {text}" for text in distinct[::3]}
+    cache.put_many("t", "m@1", cached)
+    statements.clear()
+    calls: list[list[str]] = []
+    inputs = [text for text in distinct for _ in range(2)]  # every input twice
+    lookup = cache.get_or_compute("t", lambda: "m@1", settings, inputs, _upper_case(calls))
+
+    misses = [text for i, text in enumerate(distinct) if i % 3]
+    assert len([s for s in statements if s.startswith("SELECT key, value")]) == 1
+    assert calls == [misses]  # only the misses, each once, in first-seen order
+    assert lookup.computed == misses
+    assert list(lookup.values) == distinct
+    assert lookup.values["phrase 0"] == "cached phrase 0"
+    assert lookup.values["phrase 1"] == "PHRASE 1"
+    again = cache.get_or_compute("t", lambda: "m@1", settings, inputs, _upper_case(calls))
+    assert again.values == lookup.values and again.computed == [] and len(calls) == 1
+
+
+def test_each_computed_batch_is_stored_before_the_next_is_computed(tmp_path):
+    cache = Cache(tmp_path / "c")
+    other_process = Cache(tmp_path / "c")  # its own connection: sees only what was committed
+    seen_between_batches = []
+
+    def compute(misses):
+        yield {text: text.upper() for text in misses[:2]}
+        keys = [make_key("t", "m", {}, text) for text in misses[:2]]
+        seen_between_batches.append(other_process.get_many(keys))
+        yield {text: text.upper() for text in misses[2:3]}
+        raise RuntimeError("the model broke")
+
+    with pytest.raises(RuntimeError, match="the model broke"):
+        cache.get_or_compute("t", lambda: "m", {}, ["a", "b", "c", "d"], compute)
+    assert len(seen_between_batches[0]) == 2
+    calls: list[list[str]] = []
+    lookup = Cache(tmp_path / "c").get_or_compute(
+        "t", lambda: "m", {}, ["a", "b", "c", "d"], _upper_case(calls)
+    )
+    assert calls == [["d"]] and lookup.computed == ["d"]
+    assert lookup.values == {"a": "A", "b": "B", "c": "C", "d": "D"}
+
+
+def test_get_or_compute_stores_under_the_identity_known_after_loading(tmp_path):
+    # A hub model's commit is only known once it is loaded, which computing does.
+    loaded = []
+
+    def identity():
+        return "hub:org/m@abc" if loaded else "hub:org/m"
+
+    def compute(misses):
+        loaded.append(True)
+        yield {text: text.upper() for text in misses}
+
+    cache = Cache(tmp_path / "c")
+    cache.get_or_compute("t", identity, {}, ["a"], compute)
+    assert cache.get_many([make_key("t", "hub:org/m@abc", {}, "a")]) != {}
+    calls: list[list[str]] = []
+    assert cache.get_or_compute("t", identity, {}, ["a"], _upper_case(calls)).computed == []
+
+
+def test_get_or_compute_says_which_input_got_no_value(tmp_path):
+    def forgetful(misses):
+        yield {misses[0]: "only the first"}
+
+    with pytest.raises(ValueError, match="no value for 1 of 2"):
+        Cache(tmp_path / "c").get_or_compute("t", lambda: "m", {}, ["a", "b"], forgetful)
 
 
 def test_the_journal_is_wal_and_a_write_is_one_transaction(tmp_path):
@@ -165,9 +268,9 @@ def test_a_file_from_summarizer_0_1_0_migrates_forward_keeping_its_entries(tmp_p
 def test_every_migration_is_named_and_applied_once(tmp_path, monkeypatch):
     calls = []
     migrations = [
-        lambda c, real=m: (calls.append(real.__name__), real(c))[1] for m in cache_module.MIGRATIONS
+        lambda c, real=m: (calls.append(real.__name__), real(c))[1] for m in schema.MIGRATIONS
     ]
-    monkeypatch.setattr(cache_module, "MIGRATIONS", migrations)
+    monkeypatch.setattr(schema, "MIGRATIONS", migrations)
     for _ in range(3):
         cache = Cache(tmp_path / "c")
         cache.get_many(["k"])
@@ -186,7 +289,7 @@ def test_a_file_from_a_newer_release_is_left_alone_and_the_run_goes_on(tmp_path)
     assert sql(cache_file, "SELECT count(*) FROM entries") == [(len(ITEMS),)]
     assert sql(cache_file, "SELECT value FROM meta WHERE key='schema_version'") == [("99",)]
     with pytest.raises(CacheError, match="newer summarizer"):
-        Cache(tmp_path / "c").info()
+        manage.info(Cache(tmp_path / "c"))
 
 
 # -- damaged files ----------------------------------------------------------------------------
@@ -230,7 +333,7 @@ def test_a_damaged_file_is_set_aside_and_rebuilt_with_one_warning(tmp_path, dama
     cache.put_many("t", "m", {"k": "v"})
     assert cache.get_many(["k", "key1"]) == {"k": "v"}
     cache.put_many("t", "m", {"k2": "v2"})
-    info = cache.info()
+    info = manage.info(cache)
     cache.close()
 
     assert len(warnings) == 1, warnings
@@ -253,22 +356,42 @@ def test_a_damaged_file_is_set_aside_once_however_many_caches_open_it(tmp_path):
     assert len(list((tmp_path / "c").glob(f"{CACHE_FILE}.damaged-*[0-9]"))) == 1
 
 
-def test_damage_found_in_the_middle_of_a_run_is_set_aside_too(tmp_path, monkeypatch):
+class _Watched:
+    """A real connection (what `Cache(connect=...)` returns) that records each write
+    transaction it begins and, given an error, raises it from its next look-up, once."""
+
+    def __init__(self, connection, writes=None):
+        self._connection, self.writes, self.error = connection, writes, None
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def execute(self, query, *args):
+        if self.error is not None and query.startswith("SELECT key, value"):
+            error, self.error = self.error, None
+            raise error
+        if self.writes is not None and query.startswith("BEGIN"):
+            self.writes.append(query)
+        return self._connection.execute(query, *args)
+
+
+def test_damage_found_in_the_middle_of_a_run_is_set_aside_too(tmp_path):
     cache_file = filled_cache(tmp_path / "c")
-    cache, warnings = open_with_warnings(tmp_path / "c")
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    error.sqlite_errorcode = 11
+    opened = []
+
+    def connect(path):
+        opened.append(_Watched(cache_sqlite.connect(path)))
+        return opened[-1]
+
+    warnings: list[str] = []
+    cache = Cache(tmp_path / "c", on_warning=warnings.append, connect=connect)
     assert cache.get_many(["key1"]) == {"key1": ITEMS["key1"]}
     # SQLite finds damage when it reads a damaged page; its page cache hides our own
     # damage from this connection, so the error it would raise is raised for it, once.
     _garbage(cache_file)
-    real_select = Cache._select
-
-    def damaged_select(self, connection, keys):
-        monkeypatch.setattr(Cache, "_select", real_select)
-        error = sqlite3.DatabaseError("database disk image is malformed")
-        error.sqlite_errorcode = 11
-        raise error
-
-    monkeypatch.setattr(Cache, "_select", damaged_select)
+    opened[-1].error = error
     assert cache.get_many(["key1"]) == {}
     cache.put_many("t", "m", {"k": "v"})
     assert cache.get_many(["k"]) == {"k": "v"}
@@ -303,16 +426,14 @@ def test_a_cache_file_that_cannot_be_opened_means_a_run_without_cache(tmp_path):
     assert len(warnings) == 1 and "going on without" in warnings[0]
 
 
-def _limit_every_connection(monkeypatch, pragma):
-    real_connect = cache_module._connect
-
+def _limiting_every_connection(pragma, writes):
     def limited(path):
-        connection = real_connect(path)
+        connection = cache_sqlite.connect(path)
         pages = connection.execute("PRAGMA page_count").fetchone()[0]
         connection.execute(pragma.format(pages=pages))
-        return connection
+        return _Watched(connection, writes)
 
-    monkeypatch.setattr(cache_module, "_connect", limited)
+    return limited
 
 
 @pytest.mark.parametrize(
@@ -323,18 +444,25 @@ def _limit_every_connection(monkeypatch, pragma):
     ],
     ids=["full", "read-only"],
 )
-def test_when_writes_fail_the_run_keeps_reading_and_warns_once(
-    tmp_path, monkeypatch, pragma, reason
-):
-    filled_cache(tmp_path / "c")
-    _limit_every_connection(monkeypatch, pragma)
-    cache, warnings = open_with_warnings(tmp_path / "c")
+def test_when_writes_fail_the_run_keeps_reading_and_warns_once(tmp_path, pragma, reason):
+    cache_file = filled_cache(tmp_path / "c")
+    warnings: list[str] = []
+    writes: list[str] = []
+    cache = Cache(
+        tmp_path / "c",
+        on_warning=warnings.append,
+        connect=_limiting_every_connection(pragma, writes),
+    )
     big = {f"new{i}": "x" * 2000 for i in range(200)}
     cache.put_many("t", "m", big)
     cache.put_many("t", "m", {"more": "y" * 5000})
     assert cache.get_many(["key7", "new1", "more"]) == {"key7": ITEMS["key7"]}
-    assert not cache.writable
+    # Writes are given up for the run after the first failure: later ones, even of a value
+    # small enough to fit, are not tried.
+    cache.put_many("t", "m", {"tiny": "z"})
     cache.close()
+    assert writes == ["BEGIN IMMEDIATE"]
+    assert sql(cache_file, "SELECT count(*) FROM entries WHERE key = 'tiny'") == [(0,)]
     assert len(warnings) == 1, warnings
     assert "cannot write to the cache" in warnings[0] and reason in warnings[0].replace(" ", "")
 
@@ -369,12 +497,12 @@ def _hold_write_lock(cache_file, seconds, started):
     connection.close()
 
 
-def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path, monkeypatch):
+def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path):
     cache_file = filled_cache(tmp_path / "c")
     # SQLite's own wait is made shorter than the other writer's lock: only the retry
     # can make this write succeed.
-    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT_SECONDS", 0.02)
-    cache, warnings = open_with_warnings(tmp_path / "c")
+    warnings: list[str] = []
+    cache = Cache(tmp_path / "c", on_warning=warnings.append, busy_timeout=0.02)
     cache.get_many(["key1"])
     started = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(cache_file, 0.1, started))
@@ -385,11 +513,10 @@ def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path, monkeypatc
     assert cache.get_many(["k"]) == {"k": "v"} and warnings == []
 
 
-def test_a_lock_held_too_long_loses_one_batch_with_one_warning_not_an_error(tmp_path, monkeypatch):
+def test_a_lock_held_too_long_loses_one_batch_with_one_warning_not_an_error(tmp_path):
     cache_file = filled_cache(tmp_path / "c")
-    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT_SECONDS", 0.01)
-    monkeypatch.setattr(cache_module, "LOCK_ATTEMPTS", 2)
-    cache, warnings = open_with_warnings(tmp_path / "c")
+    warnings: list[str] = []
+    cache = Cache(tmp_path / "c", on_warning=warnings.append, busy_timeout=0.01, lock_attempts=2)
     cache.get_many(["key1"])
     started = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(cache_file, 1.0, started))
@@ -422,7 +549,7 @@ def test_threads_can_share_one_cache(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert cache.count() == 4 * 30 * 5
+    assert manage.count(cache) == 4 * 30 * 5
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -469,7 +596,7 @@ def test_many_processes_writing_overlapping_batches_all_succeed(tmp_path):
     written = set().union(*(json.loads(out) for out, _ in outputs))
     cache = Cache(tmp_path / "c")
     assert cache.get_many(written) == {key: value_of(key) for key in written}
-    assert cache.count() == len(written)
+    assert manage.count(cache) == len(written)
     cache.close()
     assert integrity(tmp_path / "c" / CACHE_FILE) == "ok"
 
@@ -488,7 +615,7 @@ def test_hits_refresh_the_access_time_that_pruning_goes_by(tmp_path):
     cache = Cache(tmp_path / "c")
     assert cache.get_many(["key1", "key2"]) == {"key1": ITEMS["key1"], "key2": ITEMS["key2"]}
     cache.close()  # access times are written in one batch, at the latest on close
-    result = Cache(tmp_path / "c").prune(older_than_days=7)
+    result = manage.prune(Cache(tmp_path / "c"), older_than_days=7)
     assert result.removed == len(ITEMS) - 2
     assert sorted(Cache(tmp_path / "c").get_many(ITEMS)) == ["key1", "key2"]
 
@@ -517,8 +644,8 @@ def test_prune_to_a_size_removes_the_least_recently_used_first(tmp_path):
     connection.commit()
     connection.close()
     cache = Cache(tmp_path / "c")
-    limit = cache.size_on_disk() // 3
-    result = cache.prune(max_bytes=limit)
+    limit = manage.size_on_disk(cache) // 3
+    result = manage.prune(cache, max_bytes=limit)
     assert result.size_after <= limit < result.size_before
     kept = sorted(cache.get_many(items))
     assert 0 < len(kept) < len(items) and result.removed == len(items) - len(kept)
@@ -527,8 +654,8 @@ def test_prune_to_a_size_removes_the_least_recently_used_first(tmp_path):
 
 def test_prune_below_an_empty_cache_removes_everything_without_error(tmp_path):
     filled_cache(tmp_path / "c")
-    result = Cache(tmp_path / "c").prune(max_bytes=0)
-    assert result.removed == len(ITEMS) and Cache(tmp_path / "c").count() == 0
+    result = manage.prune(Cache(tmp_path / "c"), max_bytes=0)
+    assert result.removed == len(ITEMS) and manage.count(Cache(tmp_path / "c")) == 0
 
 
 def test_clear_removes_one_model_by_its_hub_id_or_everything(tmp_path):
@@ -537,12 +664,12 @@ def test_clear_removes_one_model_by_its_hub_id_or_everything(tmp_path):
     cache.put_many("translation", "torch:hub:org/fr-en@def", {"a3": "x"})
     cache.put_many("summary", "torch:local:/models/bart@0123", {"b1": "z"})
     cache.put_many("language", "py3langid-0.3.0", {"c1": "fr"})
-    assert cache.count("org/fr-en") == 3
-    assert cache.clear(model="org/fr-en") == 3
-    assert cache.clear(model="/models/bart") == 1
+    assert manage.count(cache, "org/fr-en") == 3
+    assert manage.clear(cache, model="org/fr-en") == 3
+    assert manage.clear(cache, model="/models/bart") == 1
     assert cache.get_many(["a1", "a3", "b1", "c1"]) == {"c1": "fr"}
-    assert cache.clear(model="nothing/like-this") == 0
-    assert cache.clear() == 1 and cache.count() == 0
+    assert manage.clear(cache, model="nothing/like-this") == 0
+    assert manage.clear(cache) == 1 and manage.count(cache) == 0
 
 
 def test_model_names_match_identities_whatever_the_revision():
@@ -560,7 +687,7 @@ def test_info_counts_entries_per_task_and_model(tmp_path):
     cache = Cache(tmp_path / "c")
     cache.put_many("translation", "torch:hub:org/fr-en@abc", {"a": "xx", "b": "yyy"})
     cache.put_many("summary", "torch:hub:org/bart@abc", {"c": "z"})
-    info = cache.info()
+    info = manage.info(cache)
     assert info.exists and info.entries == 3 and info.size_on_disk > 0
     assert info.oldest <= info.newest <= time.time()
     usage = {(m.task, m.model): (m.entries, m.size) for m in info.models}
@@ -572,7 +699,7 @@ def test_info_counts_entries_per_task_and_model(tmp_path):
 
 def test_info_prune_and_clear_of_a_missing_cache_create_nothing(tmp_path):
     cache = Cache(tmp_path / "nothing-here")
-    assert not cache.info().exists
-    assert cache.prune(max_bytes=0, older_than_days=1).removed == 0
-    assert cache.clear() == 0 and cache.count() == 0
+    assert not manage.info(cache).exists
+    assert manage.prune(cache, max_bytes=0, older_than_days=1).removed == 0
+    assert manage.clear(cache) == 0 and manage.count(cache) == 0
     assert not (tmp_path / "nothing-here").exists()

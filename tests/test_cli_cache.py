@@ -9,7 +9,7 @@ import time
 import pytest
 
 from summarizer import cli as cli_module
-from summarizer.cache import CACHE_FILE, Cache
+from summarizer.cache import CACHE_FILE, Cache, manage
 from summarizer.cli import format_size, parse_size
 from tests.processes import invoke
 
@@ -60,15 +60,15 @@ def test_prune_older_than_removes_entries_not_used_since(filled):
     result = invoke("cache", "prune", "--older-than", "30")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("removed 40 entries; cache size ")
-    assert Cache(filled).count() == 2
+    assert manage.count(Cache(filled)) == 2
 
 
 def test_prune_max_size_gets_the_file_under_the_size(filled):
     Cache(filled).put_many("t", "m", {f"big{i}": "z" * 4000 for i in range(200)})
     result = invoke("cache", "prune", "--max-size", "200K")
     assert result.exit_code == 0, result.output
-    assert Cache(filled).size_on_disk() <= 200 * 1024
-    assert 0 < Cache(filled).count() < 242
+    assert manage.size_on_disk(Cache(filled)) <= 200 * 1024
+    assert 0 < manage.count(Cache(filled)) < 242
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_prune_max_size_gets_the_file_under_the_size(filled):
 )
 def test_cache_usage_errors_exit_2(args, filled):
     assert invoke(*args).exit_code == 2
-    assert Cache(filled).count() == 42
+    assert manage.count(Cache(filled)) == 42
 
 
 @pytest.mark.parametrize(
@@ -116,20 +116,20 @@ def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypa
     monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
     refused = invoke("cache", "clear", input="n\n")
     assert refused.exit_code == 1 and "Remove all 42 cached entries" in refused.output
-    assert Cache(filled).count() == 42
+    assert manage.count(Cache(filled)) == 42
     accepted = invoke("cache", "clear", input="y\n")
     assert accepted.exit_code == 0 and "removed 42 entries" in accepted.stdout
-    assert Cache(filled).count() == 0
+    assert manage.count(Cache(filled)) == 0
 
 
 def test_clear_with_yes_or_without_a_terminal_does_not_ask(filled, monkeypatch):
     monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
     result = invoke("cache", "clear", "--model", "org/bart", "--yes")
     assert result.exit_code == 0 and "Remove" not in result.output
-    assert Cache(filled).count() == 40
+    assert manage.count(Cache(filled)) == 40
     monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: False)
     assert invoke("cache", "clear").exit_code == 0
-    assert Cache(filled).count() == 0
+    assert manage.count(Cache(filled)) == 0
 
 
 def test_clear_model_accepts_a_name_from_models_toml(filled, tmp_path):
@@ -140,7 +140,7 @@ def test_clear_model_accepts_a_name_from_models_toml(filled, tmp_path):
     )
     result = invoke("cache", "clear", "--model", "bart", "--config", config, "--yes")
     assert result.exit_code == 0 and "removed 2 entries" in result.stdout
-    assert Cache(filled).count() == 40
+    assert manage.count(Cache(filled)) == 40
 
 
 def test_clear_of_an_unknown_model_is_one_line_and_exit_1(filled):
@@ -148,7 +148,7 @@ def test_clear_of_an_unknown_model_is_one_line_and_exit_1(filled):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "no entries for model 'nope'" in result.stderr
-    assert Cache(filled).count() == 42
+    assert manage.count(Cache(filled)) == 42
 
 
 def test_a_damaged_cache_is_reported_once_and_the_run_succeeds(
@@ -186,17 +186,18 @@ def test_an_unwritable_cache_location_is_reported_once_and_the_run_succeeds(
 def test_a_full_cache_is_reported_once_and_the_run_succeeds(
     article, tiny_config, monkeypatch, isolated_environment
 ):
-    from summarizer import cache as cache_module
+    from summarizer.cache import sqlite as cache_sqlite
 
-    real_connect = cache_module._connect
+    real_connect = cache_sqlite.connect
 
-    def full(path):
-        connection = real_connect(path)
+    def full(path, **options):
+        connection = real_connect(path, **options)
         pages = connection.execute("PRAGMA page_count").fetchone()[0]
         connection.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
         return connection
 
-    monkeypatch.setattr(cache_module, "_connect", full)
+    # The run's Cache is made inside Summarizer: its default connect is this public one.
+    monkeypatch.setattr(cache_sqlite, "connect", full)
     result = invoke("summarize", article, "--config", tiny_config, "--format", "json", "-q")
     assert result.exit_code == 0, result.output
     assert result.stderr.count("\n") == 1 and "database or disk is full" in result.stderr
