@@ -680,6 +680,35 @@ class Cache:
         else:
             warnings.warn(message, CacheWarning, stacklevel=4)
 
+    # -- compute-then-store (issue 10 stand-in; the cache package's version replaces it) ----
+
+    def get_or_compute(
+        self,
+        task: str,
+        identity: Callable[[], str],
+        settings: Mapping[str, object],
+        inputs: Iterable[str],
+        compute: Callable[[list[str]], Iterable[Mapping[str, str]]],
+    ) -> Lookup:
+        """Every distinct input's value: one look-up, only the misses computed, each batch
+        `compute` yields stored at once, so an interrupted run keeps what it finished.
+        `identity` is asked again before each store: a hub model's commit is only known once
+        the model is loaded."""
+        distinct = list(dict.fromkeys(inputs))
+        model = identity()
+        keys = {text: make_key(task, model, settings, text) for text in distinct}
+        found = self.get_many(keys.values())
+        values = {text: found[key] for text, key in keys.items() if key in found}
+        computed = [text for text in distinct if text not in values]
+        if computed:
+            for batch in compute(computed):
+                model = identity()
+                self.put_many(
+                    task, model, {make_key(task, model, settings, t): v for t, v in batch.items()}
+                )
+                values.update(batch)
+        return Lookup(values, computed)
+
 
 # Connections inherited from a parent process: kept referenced so that they are never
 # closed (and their locks never touched) in the child.
@@ -834,3 +863,29 @@ class NullCache(Cache):
 
     def close(self) -> None:
         return None
+
+    def get_or_compute(
+        self,
+        task: str,
+        identity: Callable[[], str],
+        settings: Mapping[str, object],
+        inputs: Iterable[str],
+        compute: Callable[[list[str]], Iterable[Mapping[str, str]]],
+    ) -> Lookup:
+        """Everything computed, nothing stored (no key is made, so no identity is needed)."""
+        computed = list(dict.fromkeys(inputs))
+        values: dict[str, str] = {}
+        if computed:
+            for batch in compute(computed):
+                values.update(batch)
+        return Lookup(values, computed)
+
+
+@dataclass
+class Lookup:
+    """What get_or_compute found or made."""
+
+    # Every distinct input -> its value (cached or computed now).
+    values: dict[str, str]
+    # The distinct inputs computed now (the misses), in first-seen order.
+    computed: list[str]
