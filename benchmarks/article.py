@@ -64,10 +64,11 @@ sys.path.insert(0, str(ROOT))
 from summarizer.config import Config, ModelSpec, load_config  # noqa: E402
 from summarizer.documents import Document, join_paragraphs, parse_text, read_document  # noqa: E402
 from summarizer.engine import ensure_converted, load_model, thread_count  # noqa: E402
+from summarizer.options import RunOptions  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 from summarizer.segment import pack_chunks, split_sentences  # noqa: E402
 from summarizer.summarize import MAX_ROUNDS, SHORT_TEXT_TOKENS, scaled_lengths  # noqa: E402
-from summarizer.translate import assemble, split_document, translatable_segments  # noqa: E402
+from summarizer.translate import join_translated, segments_of  # noqa: E402
 from tests.articles import (  # noqa: E402
     ENGLISH_ARTICLE,
     FRENCH_ARTICLE,
@@ -580,12 +581,12 @@ class NaivePath:
     def run(self, document: Document, *, summarize: bool) -> str:
         """Every sentence translated alone; then every chunk summarized alone, as the
         pipeline chunks and reduces, with its per-chunk lengths (scaled_lengths)."""
-        sentences = split_document(document.paragraphs, "fr")
+        sentences = [split_sentences(p, "fr") for p in document.paragraphs]
         settings = dict(self.translator.generation)
         translations = {}
-        for segment in translatable_segments(sentences):  # repeated sentences too
+        for segment in (s for each in sentences for s in segments_of(each)):  # repeats too
             translations[segment] = self._generate(self.translator, segment, settings)
-        english = join_paragraphs(assemble(sentences, translations))
+        english = join_paragraphs([join_translated(each, translations) for each in sentences])
         if not summarize:
             return english
         spec = self.summarizer
@@ -870,7 +871,7 @@ def warm_up(
     naive.log.reset()
     for name, path in engines.items():
         summarizer = path.summarizer(fresh_cache(workdir, f"warm-{name}", ct2_cache))
-        summarizer.run(warm, summarize=True)
+        summarizer.run(warm, RunOptions(summarize=True))
         summarizer.close()
         path.start_counting()
 
@@ -903,7 +904,7 @@ def time_runs(
                 summarizer = path.summarizer(cache)
                 path.log.reset()
                 elapsed, result = timed(
-                    lambda s=summarizer, full=full: s.run(document, summarize=full)
+                    lambda s=summarizer, full=full: s.run(document, RunOptions(summarize=full))
                 )
                 summarizer.close()
                 seconds[task][name].append(elapsed)
@@ -935,7 +936,7 @@ def benchmark(
         naive = NaivePath(config, threads)
         engines = {name: EnginePath(config, name, ct2_cache) for name in PATHS[1:]}
         warm_up(naive, engines, workdir, ct2_cache)
-        segments = translatable_segments(split_document(document.paragraphs, "fr"))
+        segments = [s for p in document.paragraphs for s in segments_of(split_sentences(p, "fr"))]
         source_tokens = [naive.count_tokens(naive.translator, s) for s in segments]
         shortest_bound = 2 * min(source_tokens) + 16
         if shortest_bound < length:

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from summarizer.config import load_config  # noqa: E402
 from summarizer.corpus import plan_jobs, run_jobs  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
+from summarizer.options import RunOptions  # noqa: E402
 from summarizer.output import render_text  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 from summarizer.progress import Progress  # noqa: E402
@@ -90,8 +91,9 @@ def one_at_a_time(setup: Setup, corpus: Path, cache: Path, language: str | None)
     _warm_up(summarizer, language)
     started = time.perf_counter()
     segments = 0
+    options = RunOptions(source_language=language, summarize=False)
     for path in paths:
-        result = summarizer.run(read_document(str(path)), source_language=language, summarize=False)
+        result = summarizer.run(read_document(str(path)), options)
         segments += result.stats["translation"]["segments"]
     return time.perf_counter() - started, segments
 
@@ -118,7 +120,8 @@ def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: st
 
 def _warm_up(summarizer: Summarizer, language: str | None) -> None:
     """Load the models before the clock starts: both modes pay the same load once."""
-    summarizer.run("Un texte pour charger les modèles.", source_language=language, summarize=False)
+    options = RunOptions(source_language=language, summarize=False)
+    summarizer.run("Un texte pour charger les modèles.", options)
 
 
 def _run(command: list[str], cache: Path) -> os.struct_rusage:
