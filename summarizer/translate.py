@@ -55,6 +55,7 @@ class Routed:
         return [spec for spec in self.translators if spec is not None]
 
     def segments_for(self, translator: ModelSpec) -> list[str]:
+        """What `translator` must see of this document, repeats included (for the stats)."""
         return [
             segment
             for spec, sentences in zip(self.translators, self.sentences, strict=True)
