@@ -44,6 +44,7 @@ from benchmarks.models import (
 from summarizer.config import load_config
 from summarizer.corpus import Plan, plan_jobs, run_jobs
 from summarizer.documents import Document, read_document
+from summarizer.options import RunOptions
 from summarizer.output import render_text
 from summarizer.pipeline import Summarizer
 from summarizer.progress import Progress
@@ -119,7 +120,7 @@ def _warm_up(summarizer: Summarizer, language: str | None) -> None:
 
 def translate_one(summarizer: Summarizer, text: str | Document, language: str | None):
     """The benchmark's one call of Summarizer.run()."""
-    return summarizer.run(text, source_language=language, summarize=False)
+    return summarizer.run(text, RunOptions(source_language=language, summarize=False))
 
 
 def translate_folder(

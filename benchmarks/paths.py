@@ -22,6 +22,7 @@ from benchmarks.models import SUMMARIZER, TRANSLATOR
 from summarizer.config import Config, ModelSpec
 from summarizer.documents import Document, join_paragraphs
 from summarizer.engines import load_model
+from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
 from summarizer.segment import is_translatable, pack_chunks, split_sentences
 from summarizer.summarize import MAX_ROUNDS, SHORT_TEXT_TOKENS, scaled_lengths
@@ -143,7 +144,7 @@ class EnginePath:
 
 def run_article(summarizer: Summarizer, text: str | Document, *, summarize: bool) -> Any:
     """The benchmark's one call of Summarizer.run()."""
-    return summarizer.run(text, summarize=summarize)
+    return summarizer.run(text, RunOptions(summarize=summarize))
 
 
 def fresh_cache(workdir: Path, name: str, ct2_cache: Path) -> Path:

@@ -326,7 +326,10 @@ def _process_one(
     document = read_document(
         path, keep_boilerplate=keep_boilerplate, max_bytes=summarizer.config.max_input_bytes
     )
-    result = summarizer.run(document, source_language=source_lang, name=path, summarize=summarize)
+    from summarizer.options import RunOptions
+
+    options = RunOptions(source_lang, summarize, keep_boilerplate)
+    result = summarizer.run(document, options, name=path)
     if output is None:
         click.echo(render(result), nl=False)
     else:

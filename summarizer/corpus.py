@@ -19,6 +19,7 @@ from pathlib import Path
 
 from summarizer.documents import Document, read_document
 from summarizer.errors import SummarizerError
+from summarizer.options import RunOptions
 from summarizer.output import write_atomically
 from summarizer.pipeline import Article, Result, Summarizer
 from summarizer.progress import Progress
@@ -258,9 +259,8 @@ def run_jobs(
     failed: BaseException | None = None
     if outdir is not None:
         remove_stale_temporaries(outdir)
-    run_fingerprint = summarizer.fingerprint(
-        summarize=summarize, extra=f"{render.__name__} keep_boilerplate={keep_boilerplate}"
-    )
+    options = RunOptions(source_language, summarize, keep_boilerplate)
+    run_fingerprint = f"{summarizer.fingerprint(options)} {render.__name__}"
 
     def record(row: Row) -> None:
         progress.document(row.status)
@@ -304,10 +304,7 @@ def run_jobs(
                     continue
                 pending.append((job, document, fingerprint))
             outcomes = summarizer.run_batch(
-                [Article(str(job.source), document) for job, document, _ in pending],
-                source_language=source_language,
-                summarize=summarize,
-                keep_boilerplate=keep_boilerplate,
+                [Article(str(job.source), document) for job, document, _ in pending], options
             )
             for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
                 output = str(job.output) if job.output else None

@@ -10,8 +10,12 @@ paragraph that mixes languages inside one sentence keeps its majority language h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import cache
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache as memoize
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from summarizer.cache import Cache
 
 TASK = "language"
 # A paragraph gets a language of its own only when it is long enough for the detector to
@@ -24,7 +28,7 @@ Detection = tuple[str, float]  # (ISO 639-1 code, confidence between 0 and 1)
 Detector = Callable[[Sequence[str]], list[Detection]]
 
 
-@cache
+@memoize
 def detector_identity() -> str:
     """Part of the cache key of a detection: a new detector release detects anew."""
     from importlib.metadata import version
@@ -32,7 +36,7 @@ def detector_identity() -> str:
     return f"py3langid-{version('py3langid')}:normalized"
 
 
-@cache
+@memoize
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -45,9 +49,29 @@ def detect_languages(texts: Sequence[str]) -> list[Detection]:
     return [(str(language), float(p)) for language, p in map(identifier.classify, texts)]
 
 
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the text's main language, e.g. "fr"."""
-    return detect_languages([text])[0][0]
+def cached_detector(detect: Detector, cache: Cache) -> Detector:
+    """`detect`, its detections cached like model outputs: loading the detector costs more
+    than a whole cached run otherwise would. Values are "LANG CONFIDENCE", read back the same
+    way on a fresh run, so a cached run decides exactly as the first one did. Keys name the
+    shipped detector (`detector_identity`): another `detect` is a stand-in for it."""
+
+    def compute(misses: list[str]) -> Iterator[dict[str, str]]:
+        detections = detect(misses)
+        yield {
+            text: f"{language} {confidence:.4f}"
+            for text, (language, confidence) in zip(misses, detections, strict=True)
+        }
+
+    def detect_cached(texts: Sequence[str]) -> list[Detection]:
+        lookup = cache.get_or_compute(TASK, detector_identity, {}, texts, compute)
+        return [_parse(lookup.values[text]) for text in texts]
+
+    return detect_cached
+
+
+def _parse(value: str) -> Detection:
+    language, confidence = value.split()
+    return language, float(confidence)
 
 
 def paragraph_languages(

@@ -12,33 +12,28 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
-from summarizer.cache import Cache, NullCache, make_key
+from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
 from summarizer.engines import Model, load_model
 from summarizer.errors import SummarizerError
-from summarizer.language import TASK as LANGUAGE_TASK
 from summarizer.language import (
-    Detection,
+    Detector,
+    cached_detector,
     detect_languages,
     detector_identity,
     paragraph_languages,
 )
+from summarizer.options import RunOptions
 from summarizer.summarize import SummarizationStats
 from summarizer.summarize import summarize_text as summarize_english
-from summarizer.translate import (
-    TranslationStats,
-    assemble,
-    split_document,
-    translatable_segments,
-    translate_segments,
-)
+from summarizer.translate import Routed, route, translate_documents
 
 ModelLoader = Callable[[ModelSpec, Callable[[str], None]], Model]
 
@@ -86,27 +81,15 @@ class Article:
 
 @dataclass
 class _Prepared:
-    """An article read, split and routed, waiting for its translations."""
+    """An article read and routed, waiting for its translations."""
 
     name: str
     document: Document
     language: str
-    # Per paragraph: its language, its translator (None: already in the target language)
-    # and its sentences (empty when it is not translated).
+    # The language of each paragraph.
     languages: list[str]
-    translators: list[ModelSpec | None]
-    sentences: list[list[str]]
-    english: list[str]
+    routed: Routed
     seconds: float
-    translation_stats: TranslationStats = field(default_factory=TranslationStats)
-
-    def segments_for(self, translator: ModelSpec) -> list[str]:
-        return [
-            segment
-            for spec, sentences in zip(self.translators, self.sentences, strict=True)
-            if spec is not None and spec.name == translator.name
-            for segment in translatable_segments([sentences])
-        ]
 
 
 class Summarizer:
@@ -123,6 +106,8 @@ class Summarizer:
         model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
         on_segments: Callable[[int], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        detector: Detector | None = None,
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
         `summarizer`: a [models.*] name overriding [pipeline] summarizer.
@@ -130,17 +115,25 @@ class Summarizer:
         `model_loader`: makes the models (default: engine.load_model, keeping converted
         models under `cache_dir`, even with use_cache=False).
         `on_progress`: called with one-line messages about long steps.
-        `on_segments`: called with the number of segments each time some are translated."""
+        `on_segments`: called with the number of segments each time some are translated.
+        `on_warning`: called with each cache problem, as one line (default: a CacheWarning).
+        `detector`: texts -> [(language, confidence)] (default: language.detect_languages);
+        its answers are cached under the shipped detector's identity."""
         config = config if isinstance(config, Config) else load_config(config)
         self.config = config.with_engine(engine)
         self.summarizer_spec = self.config.summarizer_model(summarizer)
-        self.cache = Cache(Path(cache_dir) if cache_dir else None) if use_cache else NullCache()
+        self.cache = (
+            Cache(Path(cache_dir) if cache_dir else None, on_warning=on_warning)
+            if use_cache
+            else NullCache()
+        )
         self._model_loader = model_loader or functools.partial(
             load_model, cache_dir=cache_dir or None, threads=self.config.threads
         )
         self._models: dict[str, Model] = {}
         self._progress = on_progress or (lambda message: None)
         self._on_segments = on_segments or (lambda count: None)
+        self._detect = cached_detector(detector or detect_languages, self.cache)
 
     def model(self, spec: ModelSpec) -> Model:
         if spec.name not in self._models:
@@ -148,143 +141,81 @@ class Summarizer:
         return self._models[spec.name]
 
     def run(
-        self,
-        text: str | Document,
-        *,
-        source_language: str | None = None,
-        name: str = "<text>",
-        summarize: bool = True,
-        keep_boilerplate: bool = False,
+        self, text: str | Document, options: RunOptions | None = None, *, name: str = "<text>"
     ) -> Result:
         """Translate an article (a string, plain text or HTML, or a Document) to English if
-        needed, then (unless `summarize` is false) summarize it. `source_language` skips
-        detection; `keep_boilerplate` keeps lines that look like scraping debris."""
-        (outcome,) = self.run_batch(
-            [Article(name, text)],
-            source_language=source_language,
-            summarize=summarize,
-            keep_boilerplate=keep_boilerplate,
-        )
+        needed, then summarize it, as `options` say."""
+        (outcome,) = self.run_batch([Article(name, text)], options)
         if isinstance(outcome, SummarizerError):
             raise outcome
         return outcome
 
     def run_batch(
-        self,
-        articles: list[Article],
-        *,
-        source_language: str | None = None,
-        summarize: bool = True,
-        keep_boilerplate: bool = False,
+        self, articles: list[Article], options: RunOptions | None = None
     ) -> list[Result | SummarizerError]:
         """Many articles at once: their sentences share translation batches.
 
         A failure that concerns one article (or the articles one model serves) is returned
         in its place; the others complete.
         """
+        options = options or RunOptions()
         outcomes: list[_Prepared | SummarizerError] = []
         for article in articles:
             try:
-                outcomes.append(self._prepare(article, source_language, keep_boilerplate))
+                outcomes.append(self._prepare(article, options))
             except SummarizerError as exc:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
-        failures: dict[int, SummarizerError] = {}
-        for translator, group in _group_by_translator(prepared):
-            try:
-                self._translate_group(translator, group)
-            except SummarizerError as exc:
-                failures.update((id(item), exc) for item in group)
-
+        failures = translate_documents(
+            [item.routed for item in prepared],
+            self.model,
+            self.cache,
+            on_segments=self._on_segments,
+            on_progress=self._progress,
+        )
+        failed = {id(item): exc for item, exc in zip(prepared, failures, strict=True) if exc}
         results: list[Result | SummarizerError] = []
         for item in outcomes:
             if isinstance(item, SummarizerError):
                 results.append(item)
-            elif id(item) in failures:
-                results.append(failures[id(item)])
+            elif id(item) in failed:
+                results.append(failed[id(item)])
             else:
                 try:
-                    results.append(self._finish(item, summarize))
+                    results.append(self._finish(item, options.summarize))
                 except SummarizerError as exc:
                     results.append(exc)
         return results
 
-    def _prepare(
-        self, article: Article, source_language: str | None, keep_boilerplate: bool
-    ) -> _Prepared:
+    def _prepare(self, article: Article, options: RunOptions) -> _Prepared:
+        """Read, detect each paragraph's language, route each paragraph to its translator."""
         started = time.perf_counter()
         if isinstance(article.text, Document):
             document = article.text
         else:
             document = parse_text(
                 article.text,
-                keep_boilerplate=keep_boilerplate,
+                keep_boilerplate=options.keep_boilerplate,
                 name=article.name,
                 max_bytes=self.config.max_input_bytes,
             )
         paragraphs = document.paragraphs
-        if source_language:
-            language = source_language.lower()
+        if options.source_language:
+            language = options.source_language.lower()
             languages = [language] * len(paragraphs)
         else:
             language = self._detect([document.text])[0][0]
             languages = paragraph_languages(
                 paragraphs, language, self._detect, supported=self.config.serves
             )
-        # Every translator is looked up before any work, so a missing one fails at once.
-        routes = {lang: self.config.translator_for(lang) for lang in dict.fromkeys(languages)}
-        translators = [routes[lang] for lang in languages]
-        sentences = [
-            split_document([paragraph], lang)[0] if spec else []
-            for paragraph, lang, spec in zip(paragraphs, languages, translators, strict=True)
-        ]
-        return _Prepared(
-            name=article.name,
-            document=document,
-            language=language,
-            languages=languages,
-            translators=translators,
-            sentences=sentences,
-            english=list(paragraphs),
-            seconds=time.perf_counter() - started,
-        )
-
-    def _translate_group(self, translator: ModelSpec, group: list[_Prepared]) -> None:
-        """Translate the paragraphs one translator serves, for many articles, in shared
-        batches."""
-        started = time.perf_counter()
-        segments_of = [item.segments_for(translator) for item in group]
-        segments = [segment for item_segments in segments_of for segment in item_segments]
-        model = self.model(translator)
-        reported = 0
-
-        def report_batch(done: int, total: int) -> None:
-            nonlocal reported
-            self._on_segments(done - reported)
-            reported = done
-            self._progress(f"translated {done}/{total} segments with {translator.name}")
-
-        translations, computed = translate_segments(segments, model, self.cache, report_batch)
-        self._on_segments(len(segments) - reported)
-        elapsed = time.perf_counter() - started
-        claimed: set[str] = set()
-        for item, item_segments in zip(group, segments_of, strict=True):
-            misses = (set(item_segments) & computed) - claimed
-            claimed |= misses
-            stats = item.translation_stats
-            stats.segments += len(item_segments)
-            stats.cache_misses += len(misses)
-            stats.cache_hits += len(item_segments) - len(misses)
-            for index, spec in enumerate(item.translators):
-                if spec is not None and spec.name == translator.name:
-                    item.english[index] = assemble([item.sentences[index]], translations)[0]
-            # The shared batches' time, shared out by each article's number of segments.
-            item.seconds += elapsed * len(item_segments) / max(1, len(segments))
+        routed = route(paragraphs, languages, self.config.translator_for)
+        seconds = time.perf_counter() - started
+        return _Prepared(article.name, document, language, languages, routed, seconds)
 
     def _finish(self, item: _Prepared, summarize: bool) -> Result:
         started = time.perf_counter()
         summary = None
-        english = join_paragraphs(item.english)
+        english = join_paragraphs(item.routed.english)
         if summarize:
 
             def report_chunks(count: int) -> None:
@@ -293,7 +224,7 @@ class Summarizer:
             summary = summarize_english(
                 english, self.model(self.summarizer_spec), self.cache, report_chunks
             )
-        used = [spec for spec in item.translators if spec is not None]
+        used = item.routed.used
         # The article's own language names the translator; another one only serves quotes.
         main = self.config.translator_for(item.language) or (used[0] if used else None)
         return Result(
@@ -312,61 +243,30 @@ class Summarizer:
                 "summarization": _describe(self.summarizer_spec) if summary else None,
             },
             stats={
-                "translation": asdict(item.translation_stats),
+                "translation": asdict(item.routed.stats),
                 "summarization": asdict(summary.stats if summary else SummarizationStats()),
             },
-            seconds=round(item.seconds + time.perf_counter() - started, 3),
+            seconds=round(item.seconds + item.routed.seconds + time.perf_counter() - started, 3),
         )
 
-    def fingerprint(self, *, summarize: bool, extra: str = "") -> str:
-        """Identifies every model and setting that could shape an output of this run."""
+    def fingerprint(self, options: RunOptions) -> str:
+        """Identifies every model, setting and option that could shape an output of a run."""
         specs = [self.config.models[name] for name in sorted(set(self.config.translators.values()))]
-        if summarize:
+        if options.summarize:
             specs.append(self.summarizer_spec)
-        material = [CACHE_SCHEMA, self.config.target_language, summarize, extra]
+        material: list[Any] = [
+            CACHE_SCHEMA,
+            self.config.target_language,
+            options.fingerprint_material(),
+        ]
         for spec in specs:
             identity = self.model(spec).identity
             material.append([spec.name, identity, sorted(spec.output_settings.items())])
         material.append(detector_identity())
-        return hashlib.sha256(json.dumps(material).encode()).hexdigest()
-
-    def _detect(self, texts: Sequence[str]) -> list[Detection]:
-        """Detections are cached like model outputs: loading the detector costs more than a
-        whole cached run otherwise would. Values are "LANG CONFIDENCE", read back the same
-        way on a fresh run, so a cached run decides exactly as the first one did."""
-        identity = detector_identity()
-        keys = [make_key(LANGUAGE_TASK, identity, {}, text) for text in texts]
-        found = self.cache.get_many(keys)
-        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
-        if missing:
-            detections = detect_languages(list(missing.values()))
-            fresh = {
-                key: f"{language} {confidence:.4f}"
-                for key, (language, confidence) in zip(missing, detections, strict=True)
-            }
-            self.cache.put_many(LANGUAGE_TASK, identity, fresh)
-            found.update(fresh)
-        return [_parse_detection(found[key]) for key in keys]
+        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     def close(self) -> None:
         self.cache.close()
-
-
-def _group_by_translator(items: list[_Prepared]) -> list[tuple[ModelSpec, list[_Prepared]]]:
-    """Each translator in use, with the articles that have paragraphs for it."""
-    groups: dict[str, tuple[ModelSpec, list[_Prepared]]] = {}
-    for item in items:
-        for spec in item.translators:
-            if spec is not None:
-                members = groups.setdefault(spec.name, (spec, []))[1]
-                if not members or members[-1] is not item:
-                    members.append(item)
-    return list(groups.values())
-
-
-def _parse_detection(value: str) -> Detection:
-    language, confidence = value.split()
-    return language, float(confidence)
 
 
 def _describe(spec: ModelSpec) -> dict[str, str | None]:
@@ -388,7 +288,7 @@ def summarize_text(
     summarizer = Summarizer(config, **options)
     try:
         return summarizer.run(
-            text, source_language=source_language, keep_boilerplate=keep_boilerplate
+            text, RunOptions(source_language=source_language, keep_boilerplate=keep_boilerplate)
         )
     finally:
         summarizer.close()

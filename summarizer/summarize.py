@@ -5,11 +5,11 @@ repeated article needs neither a tokenizer nor a model."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer.cache import Cache, make_key
+from summarizer.cache import Cache
 from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import pack_chunks, split_sentences
@@ -50,53 +50,54 @@ def summarize_text(
     on_chunks: Callable[[int], None] | None = None,
 ) -> Summary:
     """One English summary of `text` (paragraphs separated by blank lines)."""
-    settings = dict(model.spec.generation)
-    key_settings = model.spec.output_settings
     stats = SummarizationStats()
-    final_key = make_key(FINAL_TASK, model.identity, key_settings, text)
-    cached = cache.get_many([final_key]).get(final_key)
-    if cached is not None:
-        record = json.loads(cached)
+
+    def compute(misses: list[str]) -> Iterator[dict[str, str]]:
+        summary = _summarize(text, model, cache, stats, on_chunks)
+        record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
+        yield {text: json.dumps(record, ensure_ascii=False)}
+
+    lookup = cache.get_or_compute(
+        FINAL_TASK, lambda: model.identity, model.spec.output_settings, [text], compute
+    )
+    record = json.loads(lookup.values[text])
+    if lookup.computed:
+        stats.cache_misses += 1
+    else:
         stats.chunks = record["chunks"]
         stats.cache_hits = 1
-        return Summary(record["summary"], record["summarized"], stats)
-    stats.cache_misses = 1
+    return Summary(record["summary"], record["summarized"], stats)
 
+
+def _summarize(
+    text: str,
+    model: Model,
+    cache: Cache,
+    stats: SummarizationStats,
+    on_chunks: Callable[[int], None] | None,
+) -> Summary:
+    """Map-reduce: chunks summarized, their summaries joined and summarized again until one
+    remains; a text shorter than a summary would be is returned as it is."""
+    settings = dict(model.spec.generation)
     limit = model.spec.max_input_tokens
     if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
-        summary = Summary(text, summarized=False, stats=stats)
-    else:
-        sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
-        chunks = pack_chunks(sentences, limit, model.count_tokens)
-        stats.chunks = len(chunks)
-        if on_chunks:
-            on_chunks(len(chunks))
-        partials = _summarize_chunks(chunks, model, cache, settings, stats)
-        for _round in range(MAX_ROUNDS):
-            if len(partials) == 1:
-                break
-            joined = " ".join(partials)
-            if model.count_tokens(joined) <= limit:
-                chunks = [joined]
-            else:
-                chunks = pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
-            partials = _summarize_chunks(chunks, model, cache, settings, stats)
+        return Summary(text, summarized=False, stats=stats)
+    sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
+    chunks = pack_chunks(sentences, limit, model.count_tokens)
+    stats.chunks = len(chunks)
+    if on_chunks:
+        on_chunks(len(chunks))
+    partials = _summarize_chunks(chunks, model, cache, settings, stats)
+    for _round in range(MAX_ROUNDS):
+        if len(partials) == 1:
+            return Summary(partials[0], summarized=True, stats=stats)
+        joined = " ".join(partials)
+        if model.count_tokens(joined) <= limit:
+            chunks = [joined]
         else:
-            raise SummarizerError("the summaries did not get shorter; check the summarizer")
-        summary = Summary(partials[0], summarized=True, stats=stats)
-
-    record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
-    identity = model.identity
-    cache.put_many(
-        FINAL_TASK,
-        identity,
-        {
-            make_key(FINAL_TASK, identity, key_settings, text): json.dumps(
-                record, ensure_ascii=False
-            )
-        },
-    )
-    return summary
+            chunks = pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
+        partials = _summarize_chunks(chunks, model, cache, settings, stats)
+    raise SummarizerError("the summaries did not get shorter; check the summarizer")
 
 
 def _summarize_chunks(
@@ -106,28 +107,23 @@ def _summarize_chunks(
     settings: dict[str, Any],
     stats: SummarizationStats,
 ) -> list[str]:
-    identity = model.identity
-    key_settings = model.spec.output_settings
-    keys = [make_key(TASK, identity, key_settings, chunk) for chunk in chunks]
-    found = cache.get_many(keys)
-    summaries = {chunk: found[key] for chunk, key in zip(chunks, keys, strict=True) if key in found}
-    misses = sorted({c for c in chunks if c not in summaries}, key=len)
-    stats.cache_hits += len(chunks) - len(misses)
-    stats.cache_misses += len(misses)
-    for start in range(0, len(misses), model.spec.batch_size):
-        batch = misses[start : start + model.spec.batch_size]
-        shortest = min(model.count_tokens(chunk) for chunk in batch)
-        outputs = model.generate(batch, scaled_lengths(settings, shortest))
-        summaries.update(zip(batch, outputs, strict=True))
-        cache.put_many(
-            TASK,
-            identity,
-            {
-                make_key(TASK, identity, key_settings, c): s
-                for c, s in zip(batch, outputs, strict=True)
-            },
-        )
-    return [summaries[chunk] for chunk in chunks]
+    """One summary per chunk; the uncached ones in length-sorted batches, each stored as it
+    is done."""
+
+    def compute(misses: list[str]) -> Iterator[dict[str, str]]:
+        ordered = sorted(misses, key=len)
+        for start in range(0, len(ordered), model.spec.batch_size):
+            batch = ordered[start : start + model.spec.batch_size]
+            shortest = min(model.count_tokens(chunk) for chunk in batch)
+            outputs = model.generate(batch, scaled_lengths(settings, shortest))
+            yield dict(zip(batch, outputs, strict=True))
+
+    lookup = cache.get_or_compute(
+        TASK, lambda: model.identity, model.spec.output_settings, chunks, compute
+    )
+    stats.cache_hits += len(chunks) - len(lookup.computed)
+    stats.cache_misses += len(lookup.computed)
+    return [lookup.values[chunk] for chunk in chunks]
 
 
 def scaled_lengths(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:

@@ -1,15 +1,20 @@
-"""Translation stage: sentences looked up in the cache, only the misses translated, in
-length-sorted batches, each batch written back to the cache as soon as it is done."""
+"""Translation stage, in one place: each paragraph routed to its translator (or left as it
+is), its sentences looked up in the cache, only the misses translated in length-sorted
+batches shared by every document of a run, each batch stored as soon as it is done, and
+the paragraphs reassembled in their places."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from summarizer.cache import Cache, make_key
+from summarizer.cache import Cache, Lookup
+from summarizer.config import ModelSpec
 from summarizer.engines import Model, Request
+from summarizer.errors import SummarizerError
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
 TASK = "translation"
@@ -29,38 +34,142 @@ class TranslationStats:
     cache_misses: int = 0
 
 
-def split_document(paragraphs: list[str], language: str) -> list[list[str]]:
-    """Each paragraph's sentences: the units sent to the translator."""
-    return [split_sentences(paragraph, language) for paragraph in paragraphs]
+@dataclass
+class Routed:
+    """One document's paragraphs, each with its translator and its sentences; `english`
+    fills in as the translators finish."""
+
+    paragraphs: list[str]
+    # None: the paragraph is already in the target language.
+    translators: list[ModelSpec | None]
+    # Each paragraph's sentences; empty when it is not translated.
+    sentences: list[list[str]]
+    english: list[str]
+    stats: TranslationStats = field(default_factory=TranslationStats)
+    # This document's share of the time of the batches it shared with others.
+    seconds: float = 0.0
+
+    @property
+    def used(self) -> list[ModelSpec]:
+        """The translators of its paragraphs, one entry per translated paragraph."""
+        return [spec for spec in self.translators if spec is not None]
+
+    def segments_for(self, translator: ModelSpec) -> list[str]:
+        """What `translator` must see of this document, repeats included (for the stats)."""
+        return [
+            segment
+            for spec, sentences in zip(self.translators, self.sentences, strict=True)
+            if spec is not None and spec.name == translator.name
+            for segment in segments_of(sentences)
+        ]
 
 
-def translatable_segments(sentences: list[list[str]]) -> list[str]:
-    """The sentences a model must see; empty and punctuation-only ones pass through."""
-    return [s for paragraph in sentences for s in paragraph if is_translatable(s)]
+def route(
+    paragraphs: Sequence[str],
+    languages: Sequence[str],
+    translator_for: Callable[[str], ModelSpec | None],
+) -> Routed:
+    """Each paragraph with the translator for its language (`config.translator_for`).
 
-
-def assemble(sentences: list[list[str]], translations: dict[str, str]) -> list[str]:
-    """Translated paragraphs, in the source's number and order."""
-    return [
-        " ".join(translations.get(sentence, sentence) for sentence in paragraph)
-        for paragraph in sentences
+    Every translator is looked up before any work, so a missing one fails at once."""
+    routes = {language: translator_for(language) for language in dict.fromkeys(languages)}
+    translators = [routes[language] for language in languages]
+    sentences = [
+        split_sentences(paragraph, language) if spec else []
+        for paragraph, language, spec in zip(paragraphs, languages, translators, strict=True)
     ]
+    return Routed(list(paragraphs), translators, sentences, english=list(paragraphs))
 
 
-def translate_paragraphs(
-    paragraphs: list[str],
-    language: str,
-    model: Model,
+def segments_of(sentences: list[str]) -> list[str]:
+    """The sentences a model must see; empty and punctuation-only ones pass through."""
+    return [sentence for sentence in sentences if is_translatable(sentence)]
+
+
+def join_translated(sentences: list[str], translations: dict[str, str]) -> str:
+    """One paragraph from its sentences' translations; untranslated ones stay as they are."""
+    return " ".join(translations.get(sentence, sentence) for sentence in sentences)
+
+
+def translate_documents(
+    documents: list[Routed],
+    model_for: Callable[[ModelSpec], Model],
     cache: Cache,
-    on_batch: Callable[[int, int], None] | None = None,
-) -> tuple[list[str], TranslationStats]:
-    """Paragraphs translated sentence by sentence; same number and order of paragraphs."""
-    sentences = split_document(paragraphs, language)
-    segments = translatable_segments(sentences)
-    translations, computed = translate_segments(segments, model, cache, on_batch)
-    stats = TranslationStats(segments=len(segments), cache_misses=len(computed))
-    stats.cache_hits = stats.segments - stats.cache_misses
-    return assemble(sentences, translations), stats
+    *,
+    on_segments: Callable[[int], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[SummarizerError | None]:
+    """Fill in every document's `english`, `stats` and `seconds`; each translator serves
+    the paragraphs of all documents in shared batches.
+
+    A failure (a model that does not load, say) concerns the documents that translator
+    serves: it is returned in their places and the other translators go on.
+    """
+    failures: list[SummarizerError | None] = [None] * len(documents)
+    for translator, members in _group_by_translator(documents):
+        try:
+            _translate_group(
+                translator,
+                [documents[index] for index in members],
+                functools.partial(model_for, translator),
+                cache,
+                on_segments or (lambda count: None),
+                on_progress or (lambda message: None),
+            )
+        except SummarizerError as exc:
+            for index in members:
+                failures[index] = exc
+    return failures
+
+
+def _group_by_translator(documents: list[Routed]) -> list[tuple[ModelSpec, list[int]]]:
+    """Each translator in use, with the indexes of the documents it has paragraphs in."""
+    groups: dict[str, tuple[ModelSpec, list[int]]] = {}
+    for index, document in enumerate(documents):
+        for spec in document.used:
+            members = groups.setdefault(spec.name, (spec, []))[1]
+            if not members or members[-1] != index:
+                members.append(index)
+    return list(groups.values())
+
+
+def _translate_group(
+    translator: ModelSpec,
+    group: list[Routed],
+    load: Callable[[], Model],
+    cache: Cache,
+    on_segments: Callable[[int], None],
+    on_progress: Callable[[str], None],
+) -> None:
+    """The paragraphs one translator serves, for many documents, in shared batches."""
+    started = time.perf_counter()
+    segments_by_document = [document.segments_for(translator) for document in group]
+    segments = [segment for segments_ in segments_by_document for segment in segments_]
+    model = load()
+    reported = 0
+
+    def report_batch(done: int, total: int) -> None:
+        nonlocal reported
+        on_segments(done - reported)
+        reported = done
+        on_progress(f"translated {done}/{total} segments with {translator.name}")
+
+    lookup = translate_segments(segments, model, cache, report_batch)
+    on_segments(len(segments) - reported)
+    elapsed = time.perf_counter() - started
+    computed, claimed = set(lookup.computed), set()
+    for document, document_segments in zip(group, segments_by_document, strict=True):
+        # A segment several documents share is a miss for the first of them only.
+        misses = (set(document_segments) & computed) - claimed
+        claimed |= misses
+        document.stats.segments += len(document_segments)
+        document.stats.cache_misses += len(misses)
+        document.stats.cache_hits += len(document_segments) - len(misses)
+        for index, spec in enumerate(document.translators):
+            if spec is not None and spec.name == translator.name:
+                document.english[index] = join_translated(document.sentences[index], lookup.values)
+        # The shared batches' time, shared out by each document's number of segments.
+        document.seconds += elapsed * len(document_segments) / max(1, len(segments))
 
 
 def translate_segments(
@@ -68,32 +177,28 @@ def translate_segments(
     model: Model,
     cache: Cache,
     on_batch: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, str], set[str]]:
-    """segment -> translation for every segment, and the set the model translated now.
+) -> Lookup:
+    """Every segment's translation, and which ones the model translated now.
 
     Segments may come from many documents: each distinct one is looked up once, and the
     misses share length-sorted batches.
     """
-    key_settings = model.spec.output_settings
-    unique = list(dict.fromkeys(segments))
-    identity = model.identity
-    keys = {segment: make_key(TASK, identity, key_settings, segment) for segment in unique}
-    cached = cache.get_many(keys.values())
-    translations = {s: cached[keys[s]] for s in unique if keys[s] in cached}
-    misses = [segment for segment in unique if segment not in translations]
-    if misses:
-        translations.update(_translate_misses(misses, model, cache, on_batch))
-    return translations, set(misses)
+    return cache.get_or_compute(
+        TASK,
+        lambda: model.identity,
+        model.spec.output_settings,
+        segments,
+        functools.partial(_translate_misses, model=model, on_batch=on_batch),
+    )
 
 
 def _translate_misses(
     misses: list[str],
     model: Model,
-    cache: Cache,
     on_batch: Callable[[int, int], None] | None,
-) -> dict[str, str]:
+) -> Iterator[dict[str, str]]:
+    """Yields the segments each batch completes (a long one is done with its last piece)."""
     settings = dict(model.spec.generation)
-    key_settings = model.spec.output_settings
     limit = model.spec.max_input_tokens
 
     # Each piece is counted once: to fit it, then to bound its batch's output.
@@ -111,8 +216,6 @@ def _translate_misses(
             inputs = [model_input(model, piece) for piece in batch]
             yield inputs, bounded_settings(settings, max(map(count_tokens, batch)))
 
-    # Keys are made after loading: a hub model's resolved commit is only known then.
-    identity = model.identity
     done: dict[str, str] = {}
     finished: set[str] = set()
     for batch, outputs in zip(batches, model.generate_batches(requests()), strict=True):
@@ -122,15 +225,10 @@ def _translate_misses(
             for segment, parts in pieces_of.items()
             if segment not in finished and all(p in done for p in parts)
         }
-        cache.put_many(
-            TASK,
-            identity,
-            {make_key(TASK, identity, key_settings, s): text for s, text in complete.items()},
-        )
+        yield complete  # stored before this generator goes on
         finished.update(complete)
         if on_batch:
             on_batch(len(finished), len(misses))
-    return {segment: " ".join(done[p] for p in parts) for segment, parts in pieces_of.items()}
 
 
 def plan_batches(pieces: list[str], batch_size: int, parallel: int = 1) -> list[list[str]]:

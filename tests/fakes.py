@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from summarizer.cache import Cache
 from summarizer.config import ModelSpec
+from summarizer.translate import route, translate_documents
 
 
 class FakeModel:
@@ -68,3 +70,13 @@ def spec(task: str = "translation", **overrides: Any) -> ModelSpec:
     }
     values.update(overrides)
     return ModelSpec(**values)
+
+
+def translate_one(paragraphs: list[str], language: str, model: FakeModel, cache: Cache):
+    """One document through translate.py's entry point (route, then translate_documents),
+    every paragraph routed to `model`: (its translated paragraphs, its TranslationStats)."""
+    document = route(paragraphs, [language] * len(paragraphs), lambda _language: model.spec)
+    (failure,) = translate_documents([document], lambda _spec: model, cache)
+    if failure is not None:
+        raise failure
+    return document.english, document.stats

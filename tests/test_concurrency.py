@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 
 from summarizer.cache import CACHE_FILE
+from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
 from summarizer.segment import split_sentences
 from tests.articles import long_french_article
@@ -68,7 +69,7 @@ def test_concurrent_runs_on_one_cache_all_succeed_with_identical_outputs(tiny_mo
     # Each output is what a run of its own, without any cache, gives.
     alone = Summarizer(config, use_cache=False)
     for text, result in zip(articles, results, strict=True):
-        expected = alone.run(text, source_language="fr")
+        expected = alone.run(text, RunOptions(source_language="fr"))
         assert result["translation"] == expected.translation
         assert result["summary"] == expected.summary
 

@@ -10,6 +10,7 @@ import pytest
 
 from summarizer import documents
 from summarizer.engines import TransformersModel
+from summarizer.options import RunOptions
 from summarizer.pipeline import Article, Summarizer
 from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
 from tests.fakes import FakeModel
@@ -239,7 +240,7 @@ def test_batches_mix_sentences_from_several_documents(tiny_config):
 
     summarizer = Summarizer(tiny_config, model_loader=loader, use_cache=False)
     articles = [Article(f"doc{i}", french_article(i, sentences=6)) for i in range(6)]
-    results = summarizer.run_batch(articles, summarize=False)
+    results = summarizer.run_batch(articles, RunOptions(summarize=False))
     marian = fakes["tiny-marian"]
     assert sum(len(batch) for batch in marian.batches) == 36
     assert marian.calls == 3  # 36 sentences in batches of 16
@@ -257,8 +258,7 @@ def test_one_document_with_an_unknown_language_does_not_stop_the_others(tiny_con
     summarizer = Summarizer(tiny_config, model_loader=lambda spec, p=None: FakeModel(spec))
     results = summarizer.run_batch(
         [Article("fr", french_article(1)), Article("de", "Guten Tag. Wie geht es Ihnen heute?")],
-        source_language=None,
-        summarize=False,
+        RunOptions(source_language=None, summarize=False),
     )
     assert results[0].translated
     assert "no translator for language" in str(results[1])
@@ -279,9 +279,9 @@ def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, coun
     batches = []
     real_run_batch = Summarizer.run_batch
 
-    def recording_run_batch(self, articles, **options):
+    def recording_run_batch(self, articles, options=None):
         batches.append(len(articles))
-        return real_run_batch(self, articles, **options)
+        return real_run_batch(self, articles, options)
 
     monkeypatch.setattr(corpus_module, "read_document", counting_read)
     monkeypatch.setattr(Summarizer, "run_batch", recording_run_batch)

@@ -22,8 +22,7 @@ from summarizer.cache import NullCache
 from summarizer.documents import decode, join_paragraphs, split_paragraphs
 from summarizer.errors import InputError
 from summarizer.segment import split_sentences, split_to_fit
-from summarizer.translate import translate_paragraphs
-from tests.fakes import FakeModel, spec
+from tests.fakes import FakeModel, spec, translate_one
 
 EXAMPLES = int(os.environ.get("SUMMARIZER_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -54,7 +53,7 @@ def text_path(raw: bytes) -> tuple[list[str], list[str]]:
     paragraphs = split_paragraphs(decode(raw, "fuzz.txt"))
     # Six tokens at most per model call: long sentences are cut into many pieces.
     model = Echo(spec(max_input_tokens=6, batch_size=4))
-    translated, _stats = translate_paragraphs(paragraphs, "fr", model, NullCache())
+    translated, _stats = translate_one(paragraphs, "fr", model, NullCache())
     return paragraphs, translated
 
 

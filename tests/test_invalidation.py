@@ -14,6 +14,7 @@ import pytest
 from summarizer.config import load_config
 from summarizer.engines import folder_fingerprint, hub_cache_folder, model_identity
 from summarizer.engines.files import HASH_WHOLE_BELOW
+from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
 from tests.tiny_models import TINY_CONFIG
 
@@ -33,7 +34,7 @@ def misses(config: Path, cache_dir: Path, engine: str | None = None) -> tuple[in
     """(translation, summarization) look-ups that needed a model, for one run of TEXT."""
     summarizer = Summarizer(config, cache_dir=cache_dir, engine=engine)
     try:
-        stats = summarizer.run(TEXT, source_language="fr").stats
+        stats = summarizer.run(TEXT, RunOptions(source_language="fr")).stats
     finally:
         summarizer.close()
     return stats["translation"]["cache_misses"], stats["summarization"]["cache_misses"]

@@ -3,7 +3,6 @@
 from summarizer.documents import split_paragraphs
 from summarizer.language import (
     MIN_PARAGRAPH_WORDS,
-    detect_language,
     detect_languages,
     paragraph_languages,
 )
@@ -18,8 +17,8 @@ from tests.articles import (
 
 def test_detector_model_ships_in_its_wheel_and_needs_no_network():
     # The autouse socket guard fails this test if loading or running the detector connects.
-    assert detect_language(FRENCH_ARTICLE) == "fr"
-    assert detect_language(ENGLISH_ARTICLE) == "en"
+    assert detect_languages([FRENCH_ARTICLE])[0][0] == "fr"
+    assert detect_languages([ENGLISH_ARTICLE])[0][0] == "en"
     assert [
         language for language, _ in detect_languages([GERMAN_PARAGRAPH, ITALIAN_PARAGRAPH])
     ] == [
@@ -35,7 +34,7 @@ def test_confidences_are_probabilities():
 
 def test_english_quote_paragraph_in_a_french_article_is_english():
     paragraphs = split_paragraphs(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
-    assert detect_language(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE) == "fr"
+    assert detect_languages([FRENCH_ARTICLE_WITH_ENGLISH_QUOTE])[0][0] == "fr"
     assert paragraph_languages(paragraphs, "fr") == ["fr", "en", "fr"]
 
 

@@ -8,6 +8,7 @@ from summarizer import Summarizer, summarize_text
 from summarizer.documents import Document, split_paragraphs
 from summarizer.engines import load_model
 from summarizer.errors import ConfigError, InputError
+from summarizer.options import RunOptions
 from tests.articles import (
     ENGLISH_ARTICLE,
     FRENCH_ARTICLE,
@@ -192,7 +193,7 @@ class FakeLoader:
         return [text for batch in model.batches for text in batch] if model else []
 
 
-def routed(tmp_path, fallback=True, max_input_bytes=1_000_000):
+def routed(tmp_path, fallback=True, max_input_bytes=1_000_000, **options):
     config = tmp_path / "routed.toml"
     config.write_text(
         ROUTED_CONFIG.format(
@@ -201,7 +202,7 @@ def routed(tmp_path, fallback=True, max_input_bytes=1_000_000):
         encoding="utf-8",
     )
     loader = FakeLoader()
-    return Summarizer(config, model_loader=loader), loader
+    return Summarizer(config, model_loader=loader, **options), loader
 
 
 def test_english_quote_in_a_french_article_is_not_translated_from_french(tmp_path):
@@ -239,20 +240,19 @@ def test_a_language_with_no_translator_and_no_fallback_names_the_key_to_add(tmp_
 
 def test_source_language_skips_detection_for_every_paragraph(tmp_path):
     summarizer, loader = routed(tmp_path)
-    result = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE, source_language="fr")
+    result = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE, RunOptions(source_language="fr"))
     assert result.paragraph_languages == ["fr", "fr", "fr"]
     assert "railway" in " ".join(loader.sent("fr-en"))
 
 
-def test_cached_run_does_not_run_the_detector(tmp_path, monkeypatch):
+def test_cached_run_does_not_run_the_detector(tmp_path):
     summarizer, _ = routed(tmp_path)
     first = summarizer.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
 
     def no_detection(texts):
         raise AssertionError(f"detector asked about {len(texts)} text(s)")
 
-    monkeypatch.setattr("summarizer.pipeline.detect_languages", no_detection)
-    second, _ = routed(tmp_path)
+    second, _ = routed(tmp_path, detector=no_detection)
     result = second.run(FRENCH_ARTICLE_WITH_ENGLISH_QUOTE)
     assert result.paragraph_languages == first.paragraph_languages
     assert result.translation == first.translation
@@ -265,7 +265,7 @@ def test_debris_is_reported_and_kept_out_of_the_text(tmp_path):
     assert result.removed == SCRAPED_ENGLISH_DEBRIS and result.paywalled
     assert all(line not in result.source_text for line in SCRAPED_ENGLISH_DEBRIS)
     assert set(loader.models) == {"sum"}
-    kept = summarizer.run(SCRAPED_ENGLISH_ARTICLE, keep_boilerplate=True)
+    kept = summarizer.run(SCRAPED_ENGLISH_ARTICLE, RunOptions(keep_boilerplate=True))
     assert kept.removed == [] and kept.paywalled
     assert all(line in kept.source_text for line in SCRAPED_ENGLISH_DEBRIS)
 

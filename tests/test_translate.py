@@ -1,8 +1,8 @@
 import pytest
 
 from summarizer.cache import Cache
-from summarizer.translate import plan_batches, translate_paragraphs
-from tests.fakes import FakeModel, spec
+from summarizer.translate import plan_batches
+from tests.fakes import FakeModel, spec, translate_one
 
 PARAGRAPHS = [
     "Le maire a parlé. Il a promis des travaux !",
@@ -15,7 +15,7 @@ PARAGRAPHS = [
 
 def run(paragraphs, tmp_path, **overrides):
     model = FakeModel(spec(**overrides))
-    translated, stats = translate_paragraphs(paragraphs, "fr", model, Cache(tmp_path / "c"))
+    translated, stats = translate_one(paragraphs, "fr", model, Cache(tmp_path / "c"))
     return model, translated, stats
 
 
@@ -61,7 +61,7 @@ def test_batches_keep_order_stay_within_size_and_give_every_thread_work(
 def test_a_model_running_two_batches_at_once_gets_two_from_a_short_paragraph(tmp_path):
     paragraph = "Un. Deux mots. Trois mots ici. Quatre mots sont ici. Cinq mots sont bien ici."
     model = FakeModel(spec(batch_size=16), parallel_batches=2)
-    translated, _ = translate_paragraphs([paragraph], "fr", model, Cache(tmp_path / "c"))
+    translated, _ = translate_one([paragraph], "fr", model, Cache(tmp_path / "c"))
     assert [len(batch) for batch in model.batches] == [3, 2]
     assert translated[0].count("[") == 5
 
@@ -86,9 +86,9 @@ def test_max_new_tokens_is_bounded_by_the_batch_source_length(tmp_path):
 def test_second_run_is_served_from_the_cache_without_model_calls(tmp_path):
     cache = Cache(tmp_path / "c")
     first = FakeModel(spec())
-    out1, stats1 = translate_paragraphs(PARAGRAPHS, "fr", first, cache)
+    out1, stats1 = translate_one(PARAGRAPHS, "fr", first, cache)
     second = FakeModel(spec())
-    out2, stats2 = translate_paragraphs(PARAGRAPHS, "fr", second, cache)
+    out2, stats2 = translate_one(PARAGRAPHS, "fr", second, cache)
     assert out1 == out2
     assert second.calls == 0 and second.token_counts == 0
     assert (stats2.segments, stats2.cache_hits, stats2.cache_misses) == (stats1.segments, 5, 0)
@@ -103,9 +103,9 @@ def test_repeated_sentence_is_translated_once_and_counted_as_a_hit(tmp_path):
 
 def test_changed_generation_setting_misses_the_cache(tmp_path):
     cache = Cache(tmp_path / "c")
-    translate_paragraphs(PARAGRAPHS, "fr", FakeModel(spec()), cache)
+    translate_one(PARAGRAPHS, "fr", FakeModel(spec()), cache)
     changed = FakeModel(spec(generation={"num_beams": 3, "max_new_tokens": 512}))
-    _, stats = translate_paragraphs(PARAGRAPHS, "fr", changed, cache)
+    _, stats = translate_one(PARAGRAPHS, "fr", changed, cache)
     assert stats.cache_misses == 4 and changed.calls > 0
 
 
@@ -120,18 +120,18 @@ def test_each_batch_is_cached_as_soon_as_it_is_translated(tmp_path):
 
     paragraphs = [" ".join(f"Phrase numéro {i}." for i in range(6))]
     with pytest.raises(RuntimeError, match="killed"):
-        translate_paragraphs(paragraphs, "fr", FailsOnSecondBatch(spec(batch_size=3)), cache)
+        translate_one(paragraphs, "fr", FailsOnSecondBatch(spec(batch_size=3)), cache)
     again = FakeModel(spec(batch_size=3))
-    _, stats = translate_paragraphs(paragraphs, "fr", again, cache)
+    _, stats = translate_one(paragraphs, "fr", again, cache)
     assert (stats.cache_hits, stats.cache_misses) == (3, 3)
 
 
 def test_a_target_token_starts_every_input_and_is_part_of_the_cache_key(tmp_path):
     cache = Cache(tmp_path / "c")
     plain = FakeModel(spec())
-    translate_paragraphs(["Le maire a parlé."], "fr", plain, cache)
+    translate_one(["Le maire a parlé."], "fr", plain, cache)
     tagged = FakeModel(spec(target_token=">>eng<<"))
-    translated, stats = translate_paragraphs(["Le maire a parlé."], "fr", tagged, cache)
+    translated, stats = translate_one(["Le maire a parlé."], "fr", tagged, cache)
     # Not served the untagged model's cached output: the token changes the input.
     assert stats.cache_misses == 1
     assert tagged.batches == [[">>eng<< Le maire a parlé."]]
@@ -142,7 +142,7 @@ def test_the_target_token_counts_against_the_input_limit(tmp_path):
     # FakeModel counts one token per word (+1): ">>eng<<" makes 8 words 10 tokens, over 9.
     sentence = "Un deux trois quatre cinq six sept huit."
     model = FakeModel(spec(target_token=">>eng<<", max_input_tokens=9))
-    translate_paragraphs([sentence], "fr", model, Cache(tmp_path / "c"))
+    translate_one([sentence], "fr", model, Cache(tmp_path / "c"))
     sent = [text for batch in model.batches for text in batch]
     assert len(sent) > 1 and all(model.count_tokens(text) <= 9 for text in sent)
     assert all(text.startswith(">>eng<< ") for text in sent)
