@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer.config import load_config  # noqa: E402
-from summarizer.corpus import plan_jobs, run_jobs  # noqa: E402
+from summarizer.jobs import plan_jobs, run_jobs  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
 from summarizer.output import render_text  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402

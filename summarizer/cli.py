@@ -24,7 +24,7 @@ import click
 
 from summarizer import __version__
 from summarizer.config import ENGINES
-from summarizer.corpus import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
+from summarizer.jobs import DEFAULT_GLOBS, Job, Plan, find_inputs, plan_jobs, run_jobs
 from summarizer.errors import InputError, SummarizerError
 from summarizer.progress import Progress
 

@@ -274,7 +274,7 @@ def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, coun
         reads.append(source)
         return real_read(source, **options)
 
-    import summarizer.corpus as corpus_module
+    import summarizer.jobs as corpus_module
 
     batches = []
     real_run_batch = Summarizer.run_batch
