@@ -30,6 +30,7 @@ from summarizer.language import (
     detector_identity,
     paragraph_languages,
 )
+from summarizer.options import RunOptions
 from summarizer.summarize import SummarizationStats
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import (
@@ -123,6 +124,7 @@ class Summarizer:
         model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
         on_segments: Callable[[int], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
         `summarizer`: a [models.*] name overriding [pipeline] summarizer.
@@ -134,7 +136,12 @@ class Summarizer:
         config = config if isinstance(config, Config) else load_config(config)
         self.config = config.with_engine(engine)
         self.summarizer_spec = self.config.summarizer_model(summarizer)
-        self.cache = Cache(Path(cache_dir) if cache_dir else None) if use_cache else NullCache()
+        # TEMPORARY (i10-cli adapter, dropped at merge): on_warning reaches the cache.
+        self.cache = (
+            Cache(Path(cache_dir) if cache_dir else None, on_warning=on_warning)
+            if use_cache
+            else NullCache()
+        )
         self._model_loader = model_loader or functools.partial(
             load_model, cache_dir=cache_dir or None, threads=self.config.threads
         )
@@ -150,6 +157,7 @@ class Summarizer:
     def run(
         self,
         text: str | Document,
+        options: RunOptions | None = None,
         *,
         source_language: str | None = None,
         name: str = "<text>",
@@ -159,6 +167,10 @@ class Summarizer:
         """Translate an article (a string, plain text or HTML, or a Document) to English if
         needed, then (unless `summarize` is false) summarize it. `source_language` skips
         detection; `keep_boilerplate` keeps lines that look like scraping debris."""
+        if options is not None:  # TEMPORARY (i10-cli adapter, dropped at merge)
+            source_language = options.source_language
+            summarize = options.summarize
+            keep_boilerplate = options.keep_boilerplate
         (outcome,) = self.run_batch(
             [Article(name, text)],
             source_language=source_language,
@@ -172,6 +184,7 @@ class Summarizer:
     def run_batch(
         self,
         articles: list[Article],
+        options: RunOptions | None = None,
         *,
         source_language: str | None = None,
         summarize: bool = True,
@@ -182,6 +195,10 @@ class Summarizer:
         A failure that concerns one article (or the articles one model serves) is returned
         in its place; the others complete.
         """
+        if options is not None:  # TEMPORARY (i10-cli adapter, dropped at merge)
+            source_language = options.source_language
+            summarize = options.summarize
+            keep_boilerplate = options.keep_boilerplate
         outcomes: list[_Prepared | SummarizerError] = []
         for article in articles:
             try:
@@ -318,8 +335,13 @@ class Summarizer:
             seconds=round(item.seconds + time.perf_counter() - started, 3),
         )
 
-    def fingerprint(self, *, summarize: bool, extra: str = "") -> str:
+    def fingerprint(
+        self, options: RunOptions | None = None, *, summarize: bool = True, extra: str = ""
+    ) -> str:
         """Identifies every model and setting that could shape an output of this run."""
+        if options is not None:  # TEMPORARY (i10-cli adapter, dropped at merge)
+            summarize = options.summarize
+            extra = json.dumps(options.fingerprint_material(), sort_keys=True)
         specs = [self.config.models[name] for name in sorted(set(self.config.translators.values()))]
         if summarize:
             specs.append(self.summarizer_spec)
