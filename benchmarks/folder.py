@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer.config import load_config  # noqa: E402
-from summarizer.jobs import plan_jobs, run_jobs  # noqa: E402
 from summarizer.documents import read_document  # noqa: E402
-from summarizer.output import render_text  # noqa: E402
+from summarizer.jobs import plan_jobs, run_plan  # noqa: E402
+from summarizer.options import RunOptions  # noqa: E402
 from summarizer.pipeline import Summarizer  # noqa: E402
 from summarizer.progress import Progress  # noqa: E402
 from tests.articles import write_corpus  # noqa: E402
@@ -101,18 +101,10 @@ def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: st
     summarizer = setup.summarizer(cache, on_segments=counted.add_segments)
     _warm_up(summarizer, language)
     counted.segments = 0
-    plan = plan_jobs([corpus], out, ("*.txt",), ".txt")
+    plan = plan_jobs([corpus], out, ("*.txt",), "text")
     started = time.perf_counter()
-    run_jobs(
-        summarizer,
-        plan,
-        outdir=out,
-        render=render_text,
-        emit=print,
-        summarize=False,
-        source_language=language,
-        progress=counted,
-    )
+    options = RunOptions(source_language=language, summarize=False)
+    run_plan(summarizer, plan, options, progress=counted, emit=print)
     return time.perf_counter() - started, counted.segments
 
 

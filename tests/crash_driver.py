@@ -27,6 +27,7 @@ from pathlib import Path
 def main(config_path: str, article_path: str) -> None:
     from summarizer.config import load_config
     from summarizer.engine import load_model
+    from summarizer.options import RunOptions
     from summarizer.output import render_json, write_atomically
     from summarizer.pipeline import Summarizer
 
@@ -49,7 +50,7 @@ def main(config_path: str, article_path: str) -> None:
                 summarizer = Summarizer(
                     config, cache_dir=cache_dir, model_loader=lambda spec, _: models[spec.name]
                 )
-                result = summarizer.run(text, source_language="fr", name=article_path)
+                result = summarizer.run(text, RunOptions(source_language="fr"), name=article_path)
                 summarizer.close()
                 write_atomically(Path(output), render_json(result))
                 code = 0
