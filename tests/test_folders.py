@@ -13,7 +13,13 @@ from summarizer.engine import load_model
 from summarizer.options import RunOptions
 from summarizer.pipeline import Article, Summarizer
 from summarizer.progress import Progress
-from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
+from tests.articles import (
+    ENGLISH_ARTICLE,
+    SCRAPED_ENGLISH_ARTICLE,
+    SCRAPED_ENGLISH_DEBRIS,
+    french_article,
+    write_corpus,
+)
 from tests.fakes import FakeModel
 from tests.processes import invoke
 
@@ -162,6 +168,18 @@ def test_changed_settings_make_outputs_stale(tmp_path, tiny_config):
     )
     invoke("translate", corpus, "-o", out, "--config", changed)
     assert {row["status"] for row in manifest(out)} == {"written"}
+
+
+def test_keep_boilerplate_reaches_every_document_and_makes_outputs_stale(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "scraped.txt").write_text(SCRAPED_ENGLISH_ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    for flags, removed in (([], SCRAPED_ENGLISH_DEBRIS), (["--keep-boilerplate"], [])):
+        args = ("translate", corpus, "-o", out, "--format", "json", "-q", *flags)
+        assert invoke(*args, "--config", tiny_config).exit_code == 0
+        assert json.loads((out / "scraped.json").read_text())["removed"] == removed
+        assert [row["status"] for row in manifest(out)] == ["written"]
 
 
 def test_outdir_inside_the_input_tree_never_reads_its_outputs(tmp_path, tiny_config):

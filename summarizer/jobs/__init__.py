@@ -7,6 +7,10 @@ each result in the output format and writes it whole or not at all (or hands it 
 rerun skips the documents whose output is current. One file goes through the same steps
 as a window of one; its failure is raised instead of recorded.
 
+paths.py decides what is read and where each output goes, manifest.py what a folder run
+records and how a rerun knows an output is current, local.py runs the windows in this
+process (the executor; a cluster one would sit beside it).
+
 >>> plan = plan_run(["articles/"], Path("english/"), "text")
 >>> run_plan(summarizer, plan, RunOptions(summarize=False), progress=Progress(0), emit=print)
 """

@@ -47,7 +47,8 @@ def run(
     read: Reader = read_document,
     window_size: int = 32,
 ) -> Plan:
-    """Run INPUTS (files, folders or "-") to OUTPUT as `plan_run` lays out; the plan run."""
+    """Run INPUTS (files, folders or "-") to OUTPUT as `plan_run` lays them out; returns
+    the plan that was run."""
     plan = plan_run(inputs, output, output_format, globs)
     run_plan(
         summarizer, plan, options, progress=progress, emit=emit, read=read, window_size=window_size
@@ -69,7 +70,6 @@ def run_plan(
 
     In a folder run one document's failure is recorded and the others go on; a failure to
     write into OUTDIR stops the run, since every later document would fail the same way.
-    `read` is documents.read_document or a stand-in with its signature.
     """
     progress.total = len(plan.jobs) + len(plan.refused)
     if plan.single and plan.jobs[0].output is not None:
