@@ -42,10 +42,9 @@ from benchmarks.models import (
     write_config,
 )
 from summarizer.config import load_config
-from summarizer.corpus import Plan, plan_jobs, run_jobs
 from summarizer.documents import Document, read_document
+from summarizer.jobs import Plan, plan_jobs, run_plan
 from summarizer.options import RunOptions
-from summarizer.output import render_text
 from summarizer.pipeline import Summarizer
 from summarizer.progress import Progress
 from tests.articles import write_corpus
@@ -107,9 +106,9 @@ def folder_mode(setup: Setup, corpus: Path, cache: Path, out: Path, language: st
     summarizer = setup.summarizer(cache, on_segments=counted.add_segments)
     _warm_up(summarizer, language)
     counted.segments = 0
-    plan = plan_jobs([corpus], out, ("*.txt",), ".txt")
+    plan = plan_jobs([corpus], out, ("*.txt",), "text")
     started = time.perf_counter()
-    translate_folder(summarizer, plan, out, language, counted)
+    translate_folder(summarizer, plan, language, counted)
     return time.perf_counter() - started, counted.segments
 
 
@@ -124,19 +123,11 @@ def translate_one(summarizer: Summarizer, text: str | Document, language: str | 
 
 
 def translate_folder(
-    summarizer: Summarizer, plan: Plan, out: Path, language: str | None, progress: Progress
+    summarizer: Summarizer, plan: Plan, language: str | None, progress: Progress
 ) -> None:
-    """The benchmark's one call of run_jobs()."""
-    run_jobs(
-        summarizer,
-        plan,
-        outdir=out,
-        render=render_text,
-        emit=print,
-        summarize=False,
-        source_language=language,
-        progress=progress,
-    )
+    """The benchmark's one call of run_plan()."""
+    options = RunOptions(source_language=language, summarize=False)
+    run_plan(summarizer, plan, options, progress=progress, emit=print)
 
 
 def _run(command: list[str], cache: Path) -> os.struct_rusage:

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from summarizer import cli as cli_module
 from summarizer.cache import CACHE_FILE, Cache, manage
-from summarizer.cli import format_size, parse_size
+from summarizer.cli import cache as cli_cache
+from summarizer.cli.cache import format_size, parse_size
 from tests.processes import invoke
 
 
@@ -113,7 +113,7 @@ def test_sizes_are_printed_for_people():
 
 
 def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypatch):
-    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: True)
     refused = invoke("cache", "clear", input="n\n")
     assert refused.exit_code == 1 and "Remove all 42 cached entries" in refused.output
     assert manage.count(Cache(filled)) == 42
@@ -123,11 +123,11 @@ def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypa
 
 
 def test_clear_with_yes_or_without_a_terminal_does_not_ask(filled, monkeypatch):
-    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: True)
     result = invoke("cache", "clear", "--model", "org/bart", "--yes")
     assert result.exit_code == 0 and "Remove" not in result.output
     assert manage.count(Cache(filled)) == 40
-    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: False)
+    monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: False)
     assert invoke("cache", "clear").exit_code == 0
     assert manage.count(Cache(filled)) == 0
 

@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from summarizer import documents
-from summarizer.engines import TransformersModel
+from summarizer import documents, jobs
+from summarizer.engines import load_model
 from summarizer.options import RunOptions
 from summarizer.pipeline import Article, Summarizer
-from tests.articles import ENGLISH_ARTICLE, french_article, write_corpus
+from summarizer.progress import Progress
+from tests.articles import (
+    ENGLISH_ARTICLE,
+    SCRAPED_ENGLISH_ARTICLE,
+    SCRAPED_ENGLISH_DEBRIS,
+    french_article,
+    write_corpus,
+)
 from tests.fakes import FakeModel
 from tests.processes import invoke
 
@@ -112,27 +119,40 @@ def test_bad_files_are_reported_and_skipped_and_the_run_exits_1(tmp_path, tiny_c
     assert "3 written, 0 already up to date, 5 failed" in result.stderr
 
 
-def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_config, monkeypatch):
+class IdentityOnly:
+    """A model whose identity is known (from its files) but which must not run."""
+
+    def __init__(self, model) -> None:
+        self.identity = model.identity
+
+    def __getattr__(self, name):
+        raise AssertionError("a model was loaded")
+
+
+def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_config):
     corpus = tmp_path / "corpus"
     sources = write_corpus(corpus, 5)
     out = tmp_path / "out"
     assert invoke("translate", corpus, "-o", out, "--config", tiny_config).exit_code == 0
     before = outputs(out)
 
-    def no_loading(self):
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr(TransformersModel, "_load", no_loading)
-    # No model and no cache at all: only the manifest can tell the outputs are current.
-    result = invoke("translate", corpus, "-o", out, "--config", tiny_config, "--no-cache")
-    assert result.exit_code == 0, result.output
+    # What `translate CORPUS -o OUT --no-cache` runs, with models that refuse to load: no
+    # model and no cache at all, only the manifest can tell the outputs are current.
+    summarizer = Summarizer(
+        tiny_config,
+        use_cache=False,
+        model_loader=lambda spec, on_progress=None: IdentityOnly(load_model(spec)),
+    )
+    progress = Progress(0, enabled=False)
+    options = RunOptions(summarize=False)
+    jobs.run(summarizer, [corpus], out, options, "text", progress=progress, emit=print)
+    assert progress.counts["failed"] == 0  # the command's exit code 0
     assert {row["status"] for row in manifest(out)} == {"up_to_date"}
-    assert "0 written, 5 already up to date" in result.stderr
+    assert "0 written, 5 already up to date" in progress.finish()
     assert outputs(out) == before
 
-    monkeypatch.undo()
     sources[0].write_text(french_article(1234), encoding="utf-8")
-    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    invoke("translate", corpus, "-o", out, "--config", tiny_config)
     statuses = sorted(row["status"] for row in manifest(out))
     assert statuses == ["up_to_date"] * 4 + ["written"]
 
@@ -148,6 +168,18 @@ def test_changed_settings_make_outputs_stale(tmp_path, tiny_config):
     )
     invoke("translate", corpus, "-o", out, "--config", changed)
     assert {row["status"] for row in manifest(out)} == {"written"}
+
+
+def test_keep_boilerplate_reaches_every_document_and_makes_outputs_stale(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "scraped.txt").write_text(SCRAPED_ENGLISH_ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    for flags, removed in (([], SCRAPED_ENGLISH_DEBRIS), (["--keep-boilerplate"], [])):
+        args = ("translate", corpus, "-o", out, "--format", "json", "-q", *flags)
+        assert invoke(*args, "--config", tiny_config).exit_code == 0
+        assert json.loads((out / "scraped.json").read_text())["removed"] == removed
+        assert [row["status"] for row in manifest(out)] == ["written"]
 
 
 def test_outdir_inside_the_input_tree_never_reads_its_outputs(tmp_path, tiny_config):
@@ -265,27 +297,30 @@ def test_one_document_with_an_unknown_language_does_not_stop_the_others(tiny_con
 
 
 @pytest.mark.parametrize("count", [40])
-def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, count, monkeypatch):
+def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, count):
     write_corpus(tmp_path / "corpus", count)
     reads = []
-    real_read = documents.read_document
 
     def counting_read(source, **options):
         reads.append(source)
-        return real_read(source, **options)
-
-    import summarizer.corpus as corpus_module
+        return documents.read_document(source, **options)
 
     batches = []
-    real_run_batch = Summarizer.run_batch
 
-    def recording_run_batch(self, articles, options=None):
-        batches.append(len(articles))
-        return real_run_batch(self, articles, options)
+    class RecordingSummarizer(Summarizer):
+        def run_batch(self, articles, options=None):
+            batches.append(len(articles))
+            return super().run_batch(articles, options)
 
-    monkeypatch.setattr(corpus_module, "read_document", counting_read)
-    monkeypatch.setattr(Summarizer, "run_batch", recording_run_batch)
-    invoke("translate", tmp_path / "corpus", "-o", tmp_path / "out", "-q", "--config", tiny_config)
+    # What `translate CORPUS -o OUT -q` runs, reading and running through recording seams.
+    summarizer = RecordingSummarizer(tiny_config)
+    try:
+        jobs.run(
+            summarizer, [tmp_path / "corpus"], tmp_path / "out", RunOptions(summarize=False),
+            "text", progress=Progress(0, enabled=False), emit=print, read=counting_read,
+        )  # fmt: skip
+    finally:
+        summarizer.close()
     assert len(reads) == count
     assert batches == [32, 8]
 

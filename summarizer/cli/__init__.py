@@ -1,0 +1,82 @@
+"""The `summarizer` command line: parses options, prints, maps errors to exit codes.
+
+`cli` is the root group; its commands live in run.py (summarize, translate), models.py
+and cache.py, and errors.py holds the one table of exit codes. Options that several
+commands share are decorators here, each written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from summarizer import __version__
+
+
+def apply(decorators: list[Callable[..., Any]], command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate as if the decorators were written above `command` in this order."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def warn(message: str) -> None:
+    """The `on_warning` of the Summarizer and the cache: one plain line on stderr."""
+    click.echo(f"Warning: {message}", err=True)
+
+
+def cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SUMMARIZER_CACHE_DIR",
+        help="Where model outputs are cached [env: SUMMARIZER_CACHE_DIR; default: the "
+        "user cache folder].",
+    )(command)
+
+
+def debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--debug", is_flag=True, help="Show tracebacks for errors.")(command)
+
+
+def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that reads models.toml shares."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="SUMMARIZER_CONFIG",
+            help="models.toml to use [env: SUMMARIZER_CONFIG; default: ./models.toml, "
+            "then the packaged one].",
+        ),
+        debug_option,
+    ]
+    return apply(options, command)
+
+
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the commands that run models."""
+    options = [
+        cache_dir_option,
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr."),
+    ]
+    return config_options(apply(options, command))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="summarizer")
+def cli() -> None:
+    """Translate news articles to English and summarize them, caching every model output."""
+
+
+def main() -> None:
+    cli(prog_name="summarizer")
+
+
+# The commands register themselves on `cli` when their modules are imported.
+from summarizer.cli import cache, models, run  # noqa: E402, F401

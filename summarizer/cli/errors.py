@@ -1,0 +1,92 @@
+"""One table from exception type to exit code and what the user sees.
+
+Exit codes: 0 success, 1 a runtime failure (one line on stderr; in a folder run, at least
+one document failed), 2 a usage error, 130 interrupted (Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from summarizer.errors import SummarizerError
+from summarizer.jobs import OutputError
+
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Handling:
+    """What becomes of one type of exception raised by a command."""
+
+    # None: click reports it itself (usage errors exit 2, an aborted prompt exits 1).
+    exit_code: int | None
+    # The one line printed on stderr.
+    message: Callable[[BaseException], str] = str
+    # --debug prints the traceback first.
+    traceback: bool = True
+
+
+def _output_error(exc: BaseException) -> str:
+    assert isinstance(exc, OutputError)
+    return f"Error: {exc}" if exc.folder else f"Error: {exc}; choose another --output"
+
+
+def _unexpected(exc: BaseException) -> str:
+    return (
+        f"Error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
+    )
+
+
+# The first row whose type matches wins: the more specific types come first.
+HANDLING: list[tuple[type[BaseException], Handling]] = [
+    (click.exceptions.ClickException, Handling(None)),
+    (click.exceptions.Abort, Handling(None)),
+    (click.exceptions.Exit, Handling(None)),
+    (
+        KeyboardInterrupt,
+        Handling(
+            EXIT_INTERRUPTED,
+            lambda exc: "Interrupted; finished work is kept in the cache.",
+            traceback=False,
+        ),
+    ),
+    (OutputError, Handling(EXIT_FAILURE, _output_error)),
+    (SummarizerError, Handling(EXIT_FAILURE, lambda exc: f"Error: {exc}")),
+    (Exception, Handling(EXIT_FAILURE, _unexpected)),
+]
+
+
+def handling(exc: BaseException) -> Handling | None:
+    """The table's row for `exc`; None for what passes through (SystemExit)."""
+    for kind, row in HANDLING:
+        if isinstance(exc, kind):
+            return row
+    return None
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a command's failure into one line and an exit code, as HANDLING says; with
+    --debug (a parameter of the command) the traceback comes first."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BaseException as exc:
+            row = handling(exc)
+            if row is None or row.exit_code is None:
+                raise
+            if row.traceback and kwargs.get("debug", False):
+                traceback.print_exc()
+            click.echo(row.message(exc), err=True)
+            sys.exit(row.exit_code)
+
+    return wrapper

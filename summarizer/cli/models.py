@@ -1,0 +1,69 @@
+"""`summarizer models list` and `summarizer models pull`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from summarizer.cli import cli, config_options
+from summarizer.cli.errors import reports_errors
+
+
+@cli.group()
+def models() -> None:
+    """List the models in models.toml, and download them for offline use."""
+
+
+@models.command("list")
+@config_options
+@reports_errors
+def models_list(config_path: Path | None, debug: bool) -> None:
+    """Show each configured model, its task and languages, and whether it is on disk."""
+    from summarizer.config import load_config
+    from summarizer.engines import is_present_locally
+
+    config = load_config(config_path)
+    serves = {}
+    for language, name in config.translators.items():
+        serves.setdefault(name, []).append(language)
+    rows = [("NAME", "TASK", "LANGUAGES", "MODEL", "LOCAL")]
+    for spec in config.models.values():
+        if spec.task == "translation":
+            languages = (
+                f"{','.join(serves.get(spec.name, [])) or spec.source}->{spec.target or '?'}"
+            )
+        else:
+            languages = spec.target or "-"
+        revision = f"@{spec.revision}" if spec.revision and not spec.is_local else ""
+        present = "yes" if is_present_locally(spec) else "no"
+        rows.append((spec.name, spec.task, languages, spec.model + revision, present))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+    click.echo(f"\nconfig: {config.path}")
+
+
+@models.command("pull")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@config_options
+@reports_errors
+def models_pull(names: tuple[str, ...], config_path: Path | None, debug: bool) -> None:
+    """Download models (all configured ones by default) into the local Hugging Face cache,
+    so that later runs work offline (HF_HUB_OFFLINE=1)."""
+    from summarizer.config import load_config
+    from summarizer.engines import pull
+    from summarizer.errors import ConfigError
+
+    config = load_config(config_path)
+    unknown = [name for name in names if name not in config.models]
+    if unknown:
+        raise ConfigError(
+            f"unknown model {unknown[0]!r} in {config.path}; known: {', '.join(config.models)}"
+        )
+    for name in names or config.models:
+        spec = config.models[name]
+        click.echo(f"{name}: {spec.model} ...", err=True)
+        location = pull(spec)
+        click.echo(f"{name}: ready at {location}")

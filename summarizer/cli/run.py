@@ -1,0 +1,203 @@
+"""`summarizer summarize` and `summarizer translate`: options in, jobs.run, a summary out."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from summarizer import jobs
+from summarizer.cli import apply, cli, run_options, warn
+from summarizer.cli.errors import EXIT_FAILURE, reports_errors
+from summarizer.config import ENGINES
+from summarizer.errors import InputError
+from summarizer.options import RunOptions
+from summarizer.progress import Progress
+
+
+def article_options(command: Any) -> Any:
+    """Inputs, outputs and routing, shared by `summarize` and `translate`."""
+    options = [
+        click.argument("paths", nargs=-1, required=True, metavar="PATH..."),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "markdown", "json"]),
+            default="text",
+            show_default=True,
+            help="text: the summary (translate: the English text); markdown: Summary and "
+            "Translation sections; json: everything (JSON Lines for several inputs on stdout).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(path_type=Path),
+            help="For one file: write to this file. For folders or several files: the "
+            "output folder, mirroring the input tree (OUTDIR/REL/NAME.txt|.md|.json).",
+        ),
+        click.option(
+            "--glob",
+            "globs",
+            multiple=True,
+            metavar="PATTERN",
+            help="Which files to take from folders (repeatable) "
+            f"[default: {' '.join(jobs.DEFAULT_GLOBS)}].",
+        ),
+        click.option(
+            "--source-lang",
+            metavar="LANG",
+            help="The articles' language (e.g. fr), skipping detection.",
+        ),
+        click.option(
+            "--keep-boilerplate",
+            is_flag=True,
+            help="Keep lines that look like scraping debris (paywall notices, 'Back to top', "
+            "share and newsletter prompts, 'Read also' teasers, cookie notices).",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(list(ENGINES)),
+            help="Run every model with this engine instead of its models.toml `engine` "
+            "(ctranslate2: converted once, int8 unless compute_type says otherwise).",
+        ),
+    ]
+    return run_options(apply(options, command))
+
+
+@cli.command()
+@article_options
+@click.option(
+    "--summarizer",
+    "summarizer_name",
+    metavar="NAME",
+    help="A summarization model declared in models.toml, instead of [pipeline] summarizer.",
+)
+@reports_errors
+def summarize(**options: Any) -> None:
+    """Translate articles to English when needed and summarize them.
+
+    PATH is a text file, - for stdin, or a folder (searched recursively). One file prints
+    its summary; folders and several files need -o OUTDIR (or --format json for JSON Lines
+    on stdout). A rerun skips documents whose output is current.
+    """
+    _process(summarize=True, **options)
+
+
+@cli.command()
+@article_options
+@reports_errors
+def translate(**options: Any) -> None:
+    """Translate articles to English (English ones are passed through).
+
+    PATH is a text file, - for stdin, or a folder (searched recursively); see `summarize`
+    for how outputs are laid out.
+    """
+    _process(summarize=False, summarizer_name=None, **options)
+
+
+def _process(
+    *,
+    summarize: bool,
+    paths: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    globs: tuple[str, ...],
+    source_lang: str | None,
+    engine: str | None,
+    summarizer_name: str | None,
+    keep_boilerplate: bool,
+    config_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    from summarizer.pipeline import Summarizer
+
+    if quiet:
+        # Read by huggingface_hub when it is imported, which happens later if at all.
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if source_lang is not None and not source_lang.isalpha():
+        raise click.BadParameter("expected a language code such as fr", param_hint="--source-lang")
+    single = jobs.is_single(paths, output)
+    if "-" in paths and not single:
+        raise click.UsageError("- (stdin) can only be used alone")
+    jobs.check_inputs(paths)
+    options = RunOptions(
+        source_language=source_lang, summarize=summarize, keep_boilerplate=keep_boilerplate
+    )
+    progress = Progress(0, enabled=not quiet and not single)
+    summarizer = Summarizer(
+        config_path,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        summarizer=summarizer_name,
+        engine=engine,
+        on_progress=_message if single and not quiet else None,
+        on_segments=progress.add_segments,
+        on_warning=warn,
+    )
+    try:
+        if not single:
+            _check_folder_run(paths, output, output_format)
+            _install_sigterm_handler()
+        jobs.run(
+            summarizer,
+            paths,
+            output,
+            options,
+            output_format,
+            progress=progress,
+            emit=lambda text: click.echo(text, nl=False),
+            globs=globs or jobs.DEFAULT_GLOBS,
+        )
+    finally:
+        summarizer.close()
+    _report(single, output, quiet, progress)
+
+
+def _check_folder_run(paths: tuple[str, ...], output: Path | None, output_format: str) -> None:
+    """Folders and several files need an output folder, or JSON Lines on stdout."""
+    if output is None:
+        if output_format == "json":
+            return
+        what = f"{paths[0]} is a folder" if len(paths) == 1 else "several inputs"
+        raise InputError(
+            f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout"
+        )
+    if output.exists() and not output.is_dir():
+        raise click.BadParameter(f"{output} exists and is not a folder", param_hint="-o")
+    for path in map(Path, paths):
+        if path.is_dir() and os.path.realpath(path) == os.path.realpath(output):
+            raise click.BadParameter(
+                f"the output folder cannot be the input folder {path}", param_hint="-o"
+            )
+
+
+def _report(single: bool, output: Path | None, quiet: bool, progress: Progress) -> None:
+    """The closing line on stderr; exit 1 when a document of a folder run failed."""
+    if not quiet:
+        if single:
+            if output is not None:
+                _message(f"wrote {output}")
+        else:
+            _message(progress.finish())
+    if progress.counts["failed"]:
+        sys.exit(EXIT_FAILURE)
+
+
+def _install_sigterm_handler() -> None:
+    """SIGTERM ends a folder run like Ctrl-C: finished work is kept, the manifest written."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _message(message: str) -> None:
+    click.echo(message, err=True)

@@ -1,0 +1,209 @@
+"""The local executor: a run's documents in windows, in this process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarizer.documents import Document, read_document
+from summarizer.errors import SummarizerError
+from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
+from summarizer.jobs.paths import (
+    DEFAULT_GLOBS,
+    Job,
+    OutputError,
+    Plan,
+    check_writable,
+    plan_run,
+    remove_stale_temporaries,
+    safe_output_path,
+)
+from summarizer.options import RunOptions
+from summarizer.output import RENDERERS, render_json_line, write_atomically
+from summarizer.pipeline import Article, Result, Summarizer
+from summarizer.progress import Progress
+
+# documents.read_document or a stand-in with its signature.
+Reader = Callable[..., Document]
+
+
+def windows(jobs: list[Job], size: int) -> Iterator[list[Job]]:
+    """Consecutive groups of at most `size` jobs: the unit read, translated and released."""
+    for start in range(0, len(jobs), size):
+        yield jobs[start : start + size]
+
+
+def run(
+    summarizer: Summarizer,
+    inputs: Sequence[str | Path],
+    output: Path | None,
+    options: RunOptions,
+    output_format: str,
+    *,
+    progress: Progress,
+    emit: Callable[[str], None],
+    globs: tuple[str, ...] = DEFAULT_GLOBS,
+    read: Reader = read_document,
+    window_size: int = 32,
+) -> Plan:
+    """Run INPUTS (files, folders or "-") to OUTPUT as `plan_run` lays them out; returns
+    the plan that was run."""
+    plan = plan_run(inputs, output, output_format, globs)
+    run_plan(
+        summarizer, plan, options, progress=progress, emit=emit, read=read, window_size=window_size
+    )
+    return plan
+
+
+def run_plan(
+    summarizer: Summarizer,
+    plan: Plan,
+    options: RunOptions,
+    *,
+    progress: Progress,
+    emit: Callable[[str], None],
+    read: Reader = read_document,
+    window_size: int = 32,
+) -> None:
+    """Process every job; outputs go to files (whole or not at all) or to `emit`.
+
+    In a folder run one document's failure is recorded and the others go on; a failure to
+    write into OUTDIR stops the run, since every later document would fail the same way.
+    """
+    progress.total = len(plan.jobs) + len(plan.refused)
+    if plan.single and plan.jobs[0].output is not None:
+        # Found out now, not after the models have run; the article is only read.
+        check_writable(plan.jobs[0].output)
+    manifest = fingerprint = None
+    if plan.outdir is not None:
+        manifest = Manifest(plan.outdir)
+        remove_stale_temporaries(plan.outdir)
+        fingerprint = run_fingerprint(summarizer, options, plan.output_format)
+    runner = _Runner(summarizer, plan, options, progress, emit, read, manifest, fingerprint)
+    failed: BaseException | None = None
+    try:
+        for source, reason in plan.refused:
+            runner.record(Row(str(source), None, "failed", error=reason))
+        for window in windows(plan.jobs, window_size):
+            runner.window(window)
+    except BaseException as exc:
+        failed = exc
+        raise
+    finally:
+        if manifest is not None:
+            try:
+                manifest.close(write_atomically)
+            except SummarizerError:
+                # The run's own failure (often the same unwritable folder) says more.
+                if failed is None:
+                    raise
+
+
+@dataclass
+class _Runner:
+    """One run's windows: read, skip what is current, run, render, deliver, record."""
+
+    summarizer: Summarizer
+    plan: Plan
+    options: RunOptions
+    progress: Progress
+    emit: Callable[[str], None]
+    read: Reader
+    manifest: Manifest | None
+    run_fingerprint: str | None
+
+    def window(self, window: list[Job]) -> None:
+        pending = [item for item in map(self._prepare, window) if item is not None]
+        if not pending:
+            return
+        articles = [Article(str(job.source), document) for job, document, _ in pending]
+        outcomes = self.summarizer.run_batch(articles, self.options)
+        for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
+            if isinstance(outcome, SummarizerError):
+                self._fail(job, outcome)
+                continue
+            self._deliver(job, self._render(outcome))
+            stats = outcome.stats["translation"]
+            self.record(
+                Row(
+                    str(job.source),
+                    _output_name(job),
+                    "written",
+                    source_language=outcome.source_language,
+                    segments=stats["segments"],
+                    cache_hits=stats["cache_hits"],
+                    cache_misses=stats["cache_misses"],
+                    seconds=outcome.seconds,
+                    fingerprint=fingerprint,
+                )
+            )
+
+    def _prepare(self, job: Job) -> tuple[Job, Document, str | None] | None:
+        """The job's document, unless it cannot be read or its output is current."""
+        try:
+            document = self.read(
+                str(job.source),
+                keep_boilerplate=self.options.keep_boilerplate,
+                max_bytes=self.summarizer.config.max_input_bytes,
+            )
+        except SummarizerError as exc:
+            self._fail(job, exc)
+            return None
+        if self.manifest is None or self.run_fingerprint is None:
+            return job, document, None
+        fingerprint = content_fingerprint(document, self.run_fingerprint)
+        previous = self.manifest.is_current(job, fingerprint)
+        if previous is None:
+            return job, document, fingerprint
+        self.record(
+            Row(
+                str(job.source),
+                _output_name(job),
+                "up_to_date",
+                source_language=previous.source_language,
+                segments=previous.segments,
+                fingerprint=fingerprint,
+            )
+        )
+        return None
+
+    def _render(self, result: Result) -> str:
+        if self.plan.output_format == "jsonl":
+            return render_json_line(result)
+        return RENDERERS[self.plan.output_format](result)
+
+    def _deliver(self, job: Job, content: str) -> None:
+        if job.output is None:
+            self.emit(content)
+        elif self.plan.outdir is None:
+            try:
+                write_atomically(job.output, content)
+            except OSError as exc:
+                raise OutputError.from_os_error(job.output, exc) from exc
+        else:
+            target = safe_output_path(self.plan.outdir, job.output)
+            try:
+                write_atomically(target, content)
+            except OSError as exc:
+                raise OutputError.from_os_error(self.plan.outdir, exc, folder=True) from exc
+
+    def _fail(self, job: Job, error: SummarizerError) -> None:
+        """One document failed: a single document's run fails; a folder run goes on."""
+        if self.plan.single:
+            raise error
+        self.record(Row(str(job.source), _output_name(job), "failed", error=str(error)))
+
+    def record(self, row: Row) -> None:
+        self.progress.document(row.status)
+        if row.status == "failed":
+            reason = row.error or ""
+            self.progress.message(
+                f"failed: {reason if row.input in reason else f'{row.input}: {reason}'}"
+            )
+        if self.manifest is not None:
+            self.manifest.record(row)
+
+
+def _output_name(job: Job) -> str | None:
+    return str(job.output) if job.output is not None else None

@@ -1,0 +1,109 @@
+"""What a folder run records in OUTDIR/manifest.jsonl, and how a rerun knows which
+outputs are current: the fingerprint of what shaped each output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from summarizer.documents import Document
+from summarizer.jobs.paths import Job, OutputError
+from summarizer.options import RunOptions
+from summarizer.pipeline import Summarizer
+
+MANIFEST = "manifest.jsonl"
+# Rows of the run in progress, one per finished document; a killed run leaves it behind
+# and the next run reads it, so finished documents are not redone.
+JOURNAL = ".manifest.jsonl.partial"
+
+
+@dataclass
+class Row:
+    """One line of manifest.jsonl."""
+
+    input: str
+    output: str | None
+    status: str  # "written", "up_to_date" or "failed"
+    source_language: str | None = None
+    segments: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    # What the output was made from: input content, models, settings, format.
+    fingerprint: str | None = None
+
+
+def run_fingerprint(summarizer: Summarizer, options: RunOptions, output_format: str) -> str:
+    """What shapes every output of a run: models, settings, options and the format's name."""
+    material = [summarizer.fingerprint(options), output_format]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
+
+
+def content_fingerprint(document: Document, run_fingerprint: str) -> str:
+    """Identifies an output: the input's content and everything that shaped the result."""
+    content = json.dumps([run_fingerprint, asdict(document)], ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+class Manifest:
+    """manifest.jsonl of the last run, plus the journal of a run that was killed."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.previous: dict[str, Row] = {}
+        for name in (MANIFEST, JOURNAL):
+            for row in _read_rows(outdir / name):
+                if row.status != "failed" and row.output is not None:
+                    self.previous[row.output] = row
+        self.rows: list[Row] = []
+        self._journal = None
+
+    def is_current(self, job: Job, fingerprint: str) -> Row | None:
+        """The previous row when job's output exists and was made from the same things."""
+        assert job.output is not None
+        row = self.previous.get(str(job.output))
+        if row and row.fingerprint == fingerprint and (self.outdir / job.output).is_file():
+            return row
+        return None
+
+    def record(self, row: Row) -> None:
+        """Keep a row, and journal it at once so a killed run does not redo the document."""
+        self.rows.append(row)
+        try:
+            if self._journal is None:
+                self.outdir.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self.outdir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115
+            self._journal.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+            self._journal.flush()
+        except OSError as exc:
+            raise OutputError.from_os_error(self.outdir, exc, folder=True) from exc
+
+    def close(self, write: Callable[[Path, str], None]) -> None:
+        """Write manifest.jsonl whole, then drop the journal."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if not self.rows:
+            return
+        lines = "".join(json.dumps(asdict(row), ensure_ascii=False) + "\n" for row in self.rows)
+        try:
+            write(self.outdir / MANIFEST, lines)
+            (self.outdir / JOURNAL).unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError.from_os_error(self.outdir, exc, folder=True) from exc
+
+
+def _read_rows(path: Path) -> Iterator[Row]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return
+    for line in lines:
+        try:
+            yield Row(**json.loads(line))
+        except (ValueError, TypeError):
+            continue  # a line cut short by a kill, or from another version: ignore it
