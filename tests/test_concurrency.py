@@ -7,6 +7,8 @@ import json
 import sqlite3
 import subprocess
 
+import pytest
+
 from summarizer.cache import CACHE_FILE
 from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
@@ -24,6 +26,7 @@ def overlapping_articles(count: int) -> list[str]:
     return ["\n\n".join(paragraphs[i : i + 4]) for i in range(count)]
 
 
+@pytest.mark.stress
 def test_concurrent_runs_on_one_cache_all_succeed_with_identical_outputs(tiny_models, tmp_path):
     # Two sentences per translation batch and one chunk per summary batch: many small
     # write transactions from every process, all competing for the same file. Short

@@ -134,13 +134,14 @@ def kill_repeatedly(driver, reference, tmp_path, kills_wanted: int, rng) -> Tall
     return tally
 
 
+@pytest.mark.stress
 def test_kills_never_damage_the_cache_and_the_resumed_run_matches(setup, tmp_path):
     driver, reference, _, _ = setup
     tally = kill_repeatedly(driver, reference, tmp_path, kills_wanted=3, rng=random.Random(SEED))
     assert tally.kills == 3
 
 
-@pytest.mark.slow
+@pytest.mark.stress
 def test_kill_loop_of_at_least_20_then_resume_with_the_real_command(setup, tmp_path):
     driver, reference, config, article = setup
     tally = kill_repeatedly(driver, reference, tmp_path, kills_wanted=25, rng=random.Random(SEED))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -31,3 +32,40 @@ def test_importing_engines_and_pipeline_imports_no_engine_library():
         "summarizer.pipeline",
     } <= modules
     assert not {m for m in modules if m.split(".")[0] in ENGINE_LIBRARIES}
+
+
+def test_help_imports_no_engine_library():
+    code = "from summarizer.cli import main; import sys; sys.argv = ['summarizer', '--help']; main()"
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=REPO_ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: summarizer" in result.stdout
+    modules = imported_modules(result.stderr)
+    assert "summarizer.cli" in modules
+    assert not {m for m in modules if m.split(".")[0] in ENGINE_LIBRARIES}
+
+
+def test_only_the_engines_package_imports_an_engine_library():
+    """Checked in the source, not only at run time: a lazy import inside a function of
+    another module would not show in the import tests above until that function runs."""
+    outside = []
+    for path in sorted((REPO_ROOT / "summarizer").rglob("*.py")):
+        if path.parent.name == "engines":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            outside += [
+                f"{path.name}: {name}" for name in names if name.split(".")[0] in ENGINE_LIBRARIES
+            ]
+    assert outside == []

@@ -82,6 +82,7 @@ def wait_for(condition, timeout: float = 120.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.stress
 def test_sigkill_mid_run_loses_nothing_and_resume_matches_an_uninterrupted_run(
     tmp_path, kill_config
 ):
@@ -119,6 +120,7 @@ def test_sigkill_mid_run_loses_nothing_and_resume_matches_an_uninterrupted_run(
     assert sum(row["cache_hits"] for row in written) > 0
 
 
+@pytest.mark.stress
 def test_sigterm_stops_cleanly_and_writes_the_manifest(tmp_path, kill_config):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 40)
@@ -180,12 +182,13 @@ def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int)
     return tally
 
 
+@pytest.mark.stress
 def test_random_kills_of_folder_runs_leave_sound_caches_and_whole_outputs(tmp_path, kill_config):
     tally = kill_folder_runs(tmp_path, kill_config, kills_wanted=3, seed=11)
     assert tally["kills"] == 3 and tally["completed"] >= 1
 
 
-@pytest.mark.slow
+@pytest.mark.stress
 def test_twenty_random_kills_of_folder_runs(tmp_path, kill_config):
     tally = kill_folder_runs(tmp_path, kill_config, kills_wanted=20, seed=12)
     print(
