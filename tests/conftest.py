@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -62,6 +63,39 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def tiny_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models.toml pointing at the tiny local models."""
     return write_tiny_config(tmp_path_factory.mktemp("config") / "tiny.toml", tiny_models)
+
+
+@pytest.fixture(scope="session")
+def tiny_ctranslate2(
+    tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """The tiny models.toml with every model on ctranslate2 int8, and a cache folder holding
+    their conversions, made once per session (a conversion takes seconds)."""
+    from summarizer.config import load_config
+    from summarizer.engines import ensure_converted, ensure_present
+
+    root = tmp_path_factory.mktemp("ctranslate2")
+    config = write_tiny_config(root / "tiny-ct2.toml", tiny_models, engine="ctranslate2")
+    conversions = root / "cache"
+    for spec in load_config(config).models.values():
+        ensure_converted(spec, ensure_present(spec, print), conversions, print)
+    return config, conversions
+
+
+@pytest.fixture(params=["torch", "ctranslate2"])
+def engine_config(
+    request: pytest.FixtureRequest,
+    tiny_config: Path,
+    isolated_environment: Path,
+) -> Path:
+    """The tiny models.toml on each engine in turn, for the end-to-end tests: the shipped
+    models.toml runs ctranslate2, the tests' other models torch. The session's conversions
+    are copied into this test's cache folder, where a run looks for them."""
+    if request.param == "torch":
+        return tiny_config
+    config, conversions = request.getfixturevalue("tiny_ctranslate2")
+    shutil.copytree(conversions / "ctranslate2", isolated_environment / "ctranslate2")
+    return config
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ JSON_KEYS = {
 }
 
 
-def test_json_output_has_every_documented_key(article, tiny_config):
-    result = invoke("summarize", article, "--config", tiny_config, "--format", "json", "-q")
+def test_json_output_has_every_documented_key(article, engine_config):
+    result = invoke("summarize", article, "--config", engine_config, "--format", "json", "-q")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == JSON_KEYS
@@ -40,8 +40,8 @@ def test_json_output_has_every_documented_key(article, tiny_config):
     assert data["input"] == str(article) and data["translated"] is True
 
 
-def test_second_run_reports_no_cache_misses_and_the_same_output(article, tiny_config):
-    args = ("summarize", article, "--config", tiny_config, "--format", "json", "-q")
+def test_second_run_reports_no_cache_misses_and_the_same_output(article, engine_config):
+    args = ("summarize", article, "--config", engine_config, "--format", "json", "-q")
     first = json.loads(invoke(*args).stdout)
     second = json.loads(invoke(*args).stdout)
     assert second["stats"]["translation"]["cache_misses"] == 0
@@ -64,10 +64,10 @@ def test_cache_dir_option_chooses_where_the_cache_lives(article, tiny_config, tm
     assert (elsewhere / "cache.sqlite3").is_file()
 
 
-def test_text_format_prints_the_summary_and_progress_goes_to_stderr(article, tiny_config):
-    result = invoke("summarize", article, "--config", tiny_config)
+def test_text_format_prints_the_summary_and_progress_goes_to_stderr(article, engine_config):
+    result = invoke("summarize", article, "--config", engine_config)
     assert result.exit_code == 0
-    as_json = invoke("summarize", article, "--config", tiny_config, "--format", "json")
+    as_json = invoke("summarize", article, "--config", engine_config, "--format", "json")
     data = json.loads(as_json.stdout)
     assert result.stdout == data["summary"] + "\n"
     assert "translated" in result.stderr and "summarizing" in result.stderr
@@ -78,27 +78,27 @@ def test_quiet_prints_nothing_on_stderr(article, tiny_config):
     assert result.exit_code == 0 and result.stderr == ""
 
 
-def test_markdown_has_summary_then_translation_sections(article, tiny_config):
-    result = invoke("summarize", article, "--config", tiny_config, "--format", "markdown", "-q")
+def test_markdown_has_summary_then_translation_sections(article, engine_config):
+    result = invoke("summarize", article, "--config", engine_config, "--format", "markdown", "-q")
     output = result.stdout
     assert output.startswith("## Summary\n\n")
     assert output.index("## Summary") < output.index("## Translation")
     assert not output.lstrip().startswith("# ")
 
 
-def test_output_file_is_written_and_stdout_stays_empty(article, tiny_config, tmp_path):
+def test_output_file_is_written_and_stdout_stays_empty(article, engine_config, tmp_path):
     target = tmp_path / "out" / "summary.json"
     result = invoke(
-        "summarize", article, "--config", tiny_config, "--format", "json", "-o", target, "-q"
+        "summarize", article, "--config", engine_config, "--format", "json", "-o", target, "-q"
     )
     assert result.exit_code == 0 and result.stdout == ""
     assert set(json.loads(target.read_text(encoding="utf-8"))) == JSON_KEYS
     assert [p.name for p in target.parent.iterdir()] == ["summary.json"]
 
 
-def test_article_can_come_from_stdin(tiny_config):
+def test_article_can_come_from_stdin(engine_config):
     result = invoke(
-        "summarize", "-", "--config", tiny_config, "--format", "json", "-q", input=FRENCH_ARTICLE
+        "summarize", "-", "--config", engine_config, "--format", "json", "-q", input=FRENCH_ARTICLE
     )
     assert result.exit_code == 0
     data = json.loads(result.stdout)

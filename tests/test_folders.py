@@ -37,7 +37,7 @@ def outputs(outdir: Path) -> dict[str, str]:
     }
 
 
-def test_folder_outputs_mirror_the_input_tree(tmp_path, tiny_config):
+def test_folder_outputs_mirror_the_input_tree(tmp_path, engine_config):
     corpus = tmp_path / "corpus"
     sources = write_corpus(corpus, 8)
     (corpus / "notes.md").write_text("not an article type")
@@ -45,7 +45,7 @@ def test_folder_outputs_mirror_the_input_tree(tmp_path, tiny_config):
     single = tmp_path / "extra.txt"
     single.write_text(ENGLISH_ARTICLE)
     out = tmp_path / "out"
-    result = invoke("translate", corpus, single, "-o", out, "--config", tiny_config)
+    result = invoke("translate", corpus, single, "-o", out, "--config", engine_config)
     assert result.exit_code == 0, result.output
     expected = {str(p.relative_to(corpus)) for p in sources} | {"extra.txt"}
     assert set(outputs(out)) == expected
@@ -63,24 +63,24 @@ def test_folder_outputs_mirror_the_input_tree(tmp_path, tiny_config):
     assert "9 written, 0 already up to date, 0 failed" in result.stderr
 
 
-def test_format_chooses_the_extension_and_glob_the_inputs(tmp_path, tiny_config):
+def test_format_chooses_the_extension_and_glob_the_inputs(tmp_path, engine_config):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 4)
     (corpus / "page.text").write_text(french_article(7))
     out = tmp_path / "out"
     result = invoke(
         "summarize", corpus, "-o", out, "--format", "json", "--glob", "*.text", "-q",
-        "--config", tiny_config,
+        "--config", engine_config,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert list(outputs(out)) == ["page.json"]
     assert json.loads((out / "page.json").read_text())["summary"] is not None
 
 
-def test_json_without_outdir_writes_json_lines(tmp_path, tiny_config):
+def test_json_without_outdir_writes_json_lines(tmp_path, engine_config):
     write_corpus(tmp_path / "corpus", 3)
     result = invoke(
-        "translate", tmp_path / "corpus", "--format", "json", "-q", "--config", tiny_config
+        "translate", tmp_path / "corpus", "--format", "json", "-q", "--config", engine_config
     )
     assert result.exit_code == 0, result.output
     objects = [json.loads(line) for line in result.stdout.splitlines()]
@@ -129,17 +129,17 @@ class IdentityOnly:
         raise AssertionError("a model was loaded")
 
 
-def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_config):
+def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, engine_config):
     corpus = tmp_path / "corpus"
     sources = write_corpus(corpus, 5)
     out = tmp_path / "out"
-    assert invoke("translate", corpus, "-o", out, "--config", tiny_config).exit_code == 0
+    assert invoke("translate", corpus, "-o", out, "--config", engine_config).exit_code == 0
     before = outputs(out)
 
     # What `translate CORPUS -o OUT --no-cache` runs, with models that refuse to load: no
     # model and no cache at all, only the manifest can tell the outputs are current.
     summarizer = Summarizer(
-        tiny_config,
+        engine_config,
         use_cache=False,
         model_loader=lambda spec, on_progress=None: IdentityOnly(load_model(spec)),
     )
@@ -152,7 +152,7 @@ def test_rerun_skips_current_outputs_without_loading_a_model(tmp_path, tiny_conf
     assert outputs(out) == before
 
     sources[0].write_text(french_article(1234), encoding="utf-8")
-    invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    invoke("translate", corpus, "-o", out, "--config", engine_config)
     statuses = sorted(row["status"] for row in manifest(out))
     assert statuses == ["up_to_date"] * 4 + ["written"]
 

@@ -68,9 +68,15 @@ no_repeat_ngram_size = 3
 """
 
 
-def write_tiny_config(path: pathlib.Path, folders: dict[str, pathlib.Path]) -> pathlib.Path:
-    """A models.toml that serves French with the tiny models."""
-    path.write_text(TINY_CONFIG.format(**folders), encoding="utf-8")
+def write_tiny_config(
+    path: pathlib.Path, folders: dict[str, pathlib.Path], engine: str = "torch"
+) -> pathlib.Path:
+    """A models.toml that serves French with the tiny models, every model run by `engine`
+    (ctranslate2 at int8, as the shipped models.toml runs its models)."""
+    text = TINY_CONFIG.format(**folders)
+    if engine == "ctranslate2":
+        text = text.replace('task = "', 'engine = "ctranslate2"\ncompute_type = "int8"\ntask = "')
+    path.write_text(text, encoding="utf-8")
     return path
 
 
