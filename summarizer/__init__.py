@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "Summarizer", "SummarizerError", "__version__", "summarize_text"]
+__all__ = [
+    "Result",
+    "RunOptions",
+    "Summarizer",
+    "SummarizerError",
+    "__version__",
+    "summarize_text",
+]
 
 if TYPE_CHECKING:
     from summarizer.errors import SummarizerError
+    from summarizer.options import RunOptions
     from summarizer.pipeline import Result, Summarizer, summarize_text
 
 
@@ -24,6 +32,10 @@ def __getattr__(name: str):
         from summarizer import pipeline
 
         return getattr(pipeline, name)
+    if name == "RunOptions":
+        from summarizer.options import RunOptions
+
+        return RunOptions
     if name == "SummarizerError":
         from summarizer.errors import SummarizerError
 
