@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
-from summarizer.engines import Model, load_model
+from summarizer.engines import Model, load_model, thread_count
 from summarizer.errors import SummarizerError
 from summarizer.language import (
     Detector,
@@ -116,7 +117,8 @@ class Summarizer:
         models under `cache_dir`, even with use_cache=False).
         `on_progress`: called with one-line messages about long steps.
         `on_segments`: called with the number of segments each time some are translated.
-        `on_warning`: called with each cache problem, as one line (default: a CacheWarning).
+        `on_warning`: called with each cache problem and each setting lowered to a sane
+        value, as one line (default: a Python warning).
         `detector`: texts -> [(language, confidence)] (default: language.detect_languages);
         its answers are cached under the shipped detector's identity."""
         config = config if isinstance(config, Config) else load_config(config)
@@ -127,8 +129,10 @@ class Summarizer:
             if use_cache
             else NullCache()
         )
+        # Resolved (and a bad value refused) now, before any model loads.
+        threads = thread_count(self.config.threads, on_warning or _python_warning)
         self._model_loader = model_loader or functools.partial(
-            load_model, cache_dir=cache_dir or None, threads=self.config.threads
+            load_model, cache_dir=cache_dir or None, threads=threads
         )
         self._models: dict[str, Model] = {}
         self._progress = on_progress or (lambda message: None)
@@ -292,3 +296,7 @@ def summarize_text(
         )
     finally:
         summarizer.close()
+
+
+def _python_warning(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
