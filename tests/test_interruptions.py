@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.articles import write_corpus
+from tests.articles import long_french_article, write_corpus
 from tests.processes import integrity
 
 # One sentence per model call: outputs then depend only on the sentence, not on which
@@ -118,6 +118,26 @@ def test_sigkill_mid_run_loses_nothing_and_resume_matches_an_uninterrupted_run(
     # the second window's whole share.
     written = [row for row in rows if row["status"] == "written"]
     assert sum(row["cache_hits"] for row in written) > 0
+
+
+def test_sigterm_stops_a_single_article_like_ctrl_c(tmp_path, kill_config):
+    article = tmp_path / "long.txt"
+    article.write_text(long_french_article(), encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SUMMARIZER_CACHE_DIR": str(tmp_path / "c")}
+    command = [sys.executable, "-m", "summarizer", "translate", str(article)]
+    process = subprocess.Popen(
+        [*command, "--config", str(kill_config), "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: cached_translations(tmp_path / "c") >= 1)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines() == ["Interrupted; finished work is kept in the cache."]
+    assert cached_translations(tmp_path / "c") >= 1
 
 
 @pytest.mark.stress

@@ -141,10 +141,10 @@ def _process(
         on_segments=progress.add_segments,
         on_warning=warn,
     )
+    _install_sigterm_handler()
     try:
         if not single:
             _check_folder_run(paths, output, output_format)
-            _install_sigterm_handler()
         jobs.run(
             summarizer,
             paths,
@@ -191,7 +191,8 @@ def _report(single: bool, output: Path | None, quiet: bool, progress: Progress) 
 
 
 def _install_sigterm_handler() -> None:
-    """SIGTERM ends a folder run like Ctrl-C: finished work is kept, the manifest written."""
+    """SIGTERM ends a run like Ctrl-C: finished work is kept (a folder run writes its
+    manifest), one line says so, and the exit code is 130, for one article as for many."""
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
