@@ -130,9 +130,10 @@ class Summarizer:
             else NullCache()
         )
         # Resolved (and a bad value refused) now, before any model loads.
-        threads = thread_count(self.config.threads, on_warning or _python_warning)
+        warn = on_warning or _python_warning
+        threads = thread_count(self.config.threads, warn)
         self._model_loader = model_loader or functools.partial(
-            load_model, cache_dir=cache_dir or None, threads=threads
+            load_model, cache_dir=cache_dir or None, threads=threads, on_warning=warn
         )
         self._models: dict[str, Model] = {}
         self._progress = on_progress or (lambda message: None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import time
 
 import pytest
@@ -143,12 +144,76 @@ def test_clear_model_accepts_a_name_from_models_toml(filled, tmp_path):
     assert manage.count(Cache(filled)) == 40
 
 
-def test_clear_of_an_unknown_model_is_one_line_and_exit_1(filled):
+def test_clear_of_an_unknown_model_is_one_line_and_exit_2(filled):
     result = invoke("cache", "clear", "--model", "nope", "--yes")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "no entries for model 'nope'" in result.stderr
     assert manage.count(Cache(filled)) == 42
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_clear_of_an_empty_model_name_is_a_usage_error_and_removes_nothing(filled, name):
+    result = invoke("cache", "clear", "--model", name, "--yes")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert manage.count(Cache(filled)) == 42
+
+
+def test_an_empty_cache_dir_means_not_set_and_writes_nothing_here(
+    article, tiny_config, tmp_path, isolated_environment
+):
+    here = tmp_path / "here"
+    here.mkdir()
+    result = invoke("translate", article, "--config", tiny_config, "-q", "--cache-dir", "")
+    assert result.exit_code == 0, result.output
+    assert (isolated_environment / CACHE_FILE).is_file()  # $SUMMARIZER_CACHE_DIR, as unset
+    assert not (tmp_path / CACHE_FILE).exists() and not (tmp_path / "CACHEDIR.TAG").exists()
+
+
+def test_cachedir_tag_is_written_only_into_a_folder_made_for_the_cache(
+    article, tiny_config, tmp_path
+):
+    existing, made = tmp_path / "mine", tmp_path / "new" / "cache"
+    existing.mkdir()
+    for folder in (existing, made):
+        result = invoke("translate", article, "--config", tiny_config, "-q", "--cache-dir", folder)
+        assert result.exit_code == 0, result.output
+        assert (folder / CACHE_FILE).is_file()
+    assert not (existing / "CACHEDIR.TAG").exists()
+    assert (made / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
+
+
+def test_a_cache_dir_that_is_a_file_warns_the_same_from_the_option_and_the_environment(
+    article, tiny_config, tmp_path, monkeypatch
+):
+    (tmp_path / "a-file").write_text("x")
+    by_option = invoke(
+        "translate", article, "--config", tiny_config, "-q", "--cache-dir", tmp_path / "a-file"
+    )
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(tmp_path / "a-file"))
+    by_environment = invoke("translate", article, "--config", tiny_config, "-q")
+    for result in (by_option, by_environment):
+        assert result.exit_code == 0, result.output
+        assert result.stderr.startswith("Warning: cannot open the cache at ")
+        assert result.stderr.count("\n") == 1
+    assert by_option.stdout == by_environment.stdout
+
+
+def test_an_unusable_cache_folder_keeps_ctranslate2_conversions_in_a_temporary_folder(
+    article, tiny_ctranslate2, tmp_path, monkeypatch
+):
+    config, _conversions = tiny_ctranslate2
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", "/proc/no-such-folder")
+    result = invoke("translate", article, "--config", config, "-q")
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.splitlines()
+    assert warnings[0].startswith("Warning: cannot open the cache at /proc/no-such-folder")
+    assert warnings[1].startswith("Warning: cannot keep converted models in /proc/no-such")
+    assert len(warnings) == 2
+    assert list((tmp_path / "tmp").glob("summarizer-*/ctranslate2/*/model.bin"))
 
 
 def test_a_damaged_cache_is_reported_once_and_the_run_succeeds(

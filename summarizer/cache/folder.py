@@ -30,14 +30,16 @@ def default_cache_dir() -> Path:
 
 
 def prepare(directory: Path) -> None:
-    """Create the folder (OSError when that fails) and tag it for backup tools."""
+    """Create the folder (OSError when that fails); a folder created here is tagged for
+    backup tools. A folder that already existed is never tagged: it may be the user's own
+    (`--cache-dir .`), and the tag would make backups skip it."""
+    created = not os.path.lexists(directory)
     # Private to the user: cached text is the text of the articles read.
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tag = directory / "CACHEDIR.TAG"
-    if not tag.exists():
+    if created:
         # Best effort: a read-only folder may still be read from.
         with contextlib.suppress(OSError):
-            tag.write_text(_CACHEDIR_TAG, encoding="ascii")
+            (directory / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG, encoding="ascii")
 
 
 def set_aside(path: Path, *, timeout: float) -> Path | None:

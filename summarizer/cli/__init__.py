@@ -31,7 +31,10 @@ def warn(message: str) -> None:
 def cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--cache-dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        # Checked by the cache itself, which warns and goes on without it, as for the
+        # default folder; an empty value means "not set", like an empty variable.
+        type=str,
+        callback=lambda ctx, param, value: Path(value).expanduser() if value else None,
         envvar="SUMMARIZER_CACHE_DIR",
         help="Where model outputs are cached [env: SUMMARIZER_CACHE_DIR; default: the "
         "user cache folder].",

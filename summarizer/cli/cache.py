@@ -12,7 +12,6 @@ import click
 
 from summarizer.cli import cache_dir_option, cli, config_options, debug_option, warn
 from summarizer.cli.errors import reports_errors
-from summarizer.errors import SummarizerError
 
 
 class SizeType(click.ParamType):
@@ -136,6 +135,9 @@ def cache_clear(
     """Remove every cached output, or one model's (asks first on a terminal)."""
     from summarizer.cache import manage
 
+    if model_name is not None and not model_name.strip():
+        # An empty name would match every entry, and clear them all.
+        raise click.BadParameter("give the name of a model", param_hint="--model")
     store = _open_cache(cache_dir)
     try:
         model = _resolve_model_name(model_name, config_path) if model_name else None
@@ -143,9 +145,10 @@ def cache_clear(
         what = f"model {model_name}'s" if model_name else "all"
         if count == 0:
             if model_name:
-                raise SummarizerError(
+                raise click.BadParameter(
                     f"the cache at {store.path} has no entries for model {model_name!r}; "
-                    "`summarizer cache info` lists the models it holds"
+                    "`summarizer cache info` lists the models it holds",
+                    param_hint="--model",
                 )
             click.echo(f"the cache at {store.path} is already empty")
             return

@@ -19,6 +19,7 @@ from summarizer.errors import SummarizerError
 from summarizer.jobs import OutputError
 
 EXIT_FAILURE = 1
+EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -47,6 +48,12 @@ def _unexpected(exc: BaseException) -> str:
 
 # The first row whose type matches wins: the more specific types come first.
 HANDLING: list[tuple[type[BaseException], Handling]] = [
+    # A usage mistake found by the command itself: one line, exit 2. (Those click finds
+    # while parsing the options come with the usage line, as click prints them.)
+    (
+        click.exceptions.UsageError,
+        Handling(EXIT_USAGE, lambda exc: f"Error: {exc.format_message()}", traceback=False),
+    ),
     (click.exceptions.ClickException, Handling(None)),
     (click.exceptions.Abort, Handling(None)),
     (click.exceptions.Exit, Handling(None)),

@@ -82,13 +82,20 @@ def load_model(
     cache_dir: str | os.PathLike[str] | None = None,
     threads: int | None = None,
     convert: Converter = convert_model,
+    on_warning: Callable[[str], None] | None = None,
 ) -> TransformersModel | CTranslate2Model:
     """A lazily loading model for `spec`, run by its engine: nothing is imported until it
     is used. `cache_dir` holds converted models (ctranslate2); `threads` see thread_count;
-    `convert` writes a ctranslate2 conversion (see ensure_converted)."""
+    `convert` writes a ctranslate2 conversion (see ensure_converted); `on_warning` is told
+    when conversions cannot be kept in `cache_dir`."""
     if spec.engine == "ctranslate2":
         return CTranslate2Model(
-            spec, on_progress, cache_dir=cache_dir, threads=threads, convert=convert
+            spec,
+            on_progress,
+            cache_dir=cache_dir,
+            threads=threads,
+            convert=convert,
+            on_warning=on_warning,
         )
     return TransformersModel(spec, on_progress, threads=threads)
 

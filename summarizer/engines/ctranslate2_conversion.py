@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -81,20 +82,37 @@ def ensure_converted(
     on_progress: ProgressCallback,
     *,
     convert: Converter = convert_model,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Path:
     """The model converted for CTranslate2 at `spec.compute_type`, converting it once.
 
     The conversion is written into a temporary folder beside the target and renamed into
     place only when complete, so a killed or concurrent conversion never leaves a partial
     folder where a later run would use it. A folder without its record is set aside.
-    `convert` writes the conversion (tests pass one that fails or races another run)."""
+    `convert` writes the conversion (tests pass one that fails or races another run).
+    A cache folder that cannot hold conversions (a file, a path under /proc, a read-only
+    disk) does not stop the run: the conversion goes to a temporary folder, and
+    `on_warning` says so."""
     target = converted_folder(spec, cache_dir)
     weights = weights_identity(spec)
     if _is_complete(target, weights, spec.compute_type):
         return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fallback = _temporary_root()
+        if on_warning is None or Path(cache_dir or "") == fallback:
+            raise ModelError(
+                f"model {spec.name!r}: cannot write its ctranslate2 conversion in "
+                f"{target.parent} ({exc.strerror or exc})"
+            ) from exc
+        on_warning(
+            f"cannot keep converted models in {target.parent} ({exc.strerror or exc}); "
+            f"converting into {fallback} instead"
+        )
+        return ensure_converted(spec, source, fallback, on_progress, convert=convert)
     if target.exists():
         discard(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_conversions(target.parent)
     on_progress(f"converting {spec.name} to ctranslate2 {spec.compute_type} (once)")
     temporary = target.parent / f".tmp-{target.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -110,6 +128,13 @@ def ensure_converted(
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return target
+
+
+def _temporary_root() -> Path:
+    """Where conversions go when the cache folder cannot hold them: this user's own folder
+    in the system's temporary folder."""
+    user = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"summarizer-{user}"
 
 
 def discard(folder: Path) -> None:

@@ -48,13 +48,16 @@ class CTranslate2Model(_LazyModel):
         cache_dir: str | os.PathLike[str] | None = None,
         threads: int | None = None,
         convert: Converter = convert_model,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         """`cache_dir`: where converted models are kept (default: the user cache folder).
         `threads`: [pipeline] threads from models.toml (see thread_count).
-        `convert`: what writes a conversion (see ensure_converted)."""
+        `convert`: what writes a conversion (see ensure_converted).
+        `on_warning`: told when conversions must go to a temporary folder instead."""
         super().__init__(spec, on_progress, threads)
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._convert = convert
+        self._on_warning = on_warning
         self._translator: Any = None
         # The model's own generation defaults (what generate() would apply) and the decoder
         # tokens HF forces, read from its generation config.
@@ -181,7 +184,12 @@ class CTranslate2Model(_LazyModel):
 
     def _ensure_converted(self, source: Path) -> Path:
         return ensure_converted(
-            self.spec, source, self._cache_dir, self._on_progress, convert=self._convert
+            self.spec,
+            source,
+            self._cache_dir,
+            self._on_progress,
+            convert=self._convert,
+            on_warning=self._on_warning,
         )
 
     def _read_generation_config(self) -> None:
