@@ -22,7 +22,7 @@ from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
 from summarizer.engines import Model, load_model
-from summarizer.errors import SummarizerError
+from summarizer.errors import CacheWarning, SummarizerError
 from summarizer.language import (
     Detector,
     cached_detector,
@@ -106,7 +106,7 @@ class Summarizer:
         model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
         on_segments: Callable[[int], None] | None = None,
-        on_warning: Callable[[str], None] | None = None,
+        on_warning: Callable[[CacheWarning], None] | None = None,
         detector: Detector | None = None,
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
@@ -116,7 +116,8 @@ class Summarizer:
         models under `cache_dir`, even with use_cache=False).
         `on_progress`: called with one-line messages about long steps.
         `on_segments`: called with the number of segments each time some are translated.
-        `on_warning`: called with each cache problem, as one line (default: a CacheWarning).
+        `on_warning`: called with each cache problem, a CacheWarning (str() is one line;
+        `kind` says what happened; default: warnings.warn).
         `detector`: texts -> [(language, confidence)] (default: language.detect_languages);
         its answers are cached under the shipped detector's identity."""
         config = config if isinstance(config, Config) else load_config(config)

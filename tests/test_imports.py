@@ -35,7 +35,9 @@ def test_importing_engines_and_pipeline_imports_no_engine_library():
 
 
 def test_help_imports_no_engine_library():
-    code = "from summarizer.cli import main; import sys; sys.argv = ['summarizer', '--help']; main()"
+    code = (
+        "from summarizer.cli import main; import sys; sys.argv = ['summarizer', '--help']; main()"
+    )
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=REPO_ROOT,

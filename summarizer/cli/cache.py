@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from summarizer.cli import cache_dir_option, cli, config_options, debug_option, warn
-from summarizer.cli.errors import reports_errors
-from summarizer.errors import SummarizerError
+from summarizer.cli import cache_dir_option, cli, config_options, debug_option
+from summarizer.cli.errors import reports_errors, warn
+from summarizer.errors import CacheError
 
 
 class SizeType(click.ParamType):
@@ -143,9 +143,10 @@ def cache_clear(
         what = f"model {model_name}'s" if model_name else "all"
         if count == 0:
             if model_name:
-                raise SummarizerError(
-                    f"the cache at {store.path} has no entries for model {model_name!r}; "
-                    "`summarizer cache info` lists the models it holds"
+                raise CacheError(
+                    f"the cache at {{path}} has no entries for model {model_name!r}",
+                    path=store.path,
+                    hint="`summarizer cache info` lists the models it holds",
                 )
             click.echo(f"the cache at {store.path} is already empty")
             return
