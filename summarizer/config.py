@@ -115,7 +115,7 @@ class ModelSpec:
         """This model run by `engine` (--engine). A compute_type is chosen for its engine, so
         a model moved to another engine gets that engine's default (ctranslate2: int8)."""
         if engine not in ENGINES:
-            raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+            raise ConfigError(f"unknown engine {engine!r}", hint=f"known: {', '.join(ENGINES)}")
         if engine == self.engine:
             return self
         return replace(self, engine=engine, compute_type=ENGINES[engine][0])
@@ -163,8 +163,9 @@ class Config:
         name = self.translators.get(language) or self.translators.get(FALLBACK_LANGUAGE)
         if name is None:
             raise ConfigError(
-                f"no translator for language {language!r} in {self.path}: add "
-                f'{language} = "MODEL" (or "*" = "MODEL") under [pipeline.translators]'
+                f"no translator for language {language!r} in {{path}}",
+                path=self.path,
+                hint=f'add {language} = "MODEL" (or "*" = "MODEL") under [pipeline.translators]',
             )
         return self.models[name]
 
@@ -184,10 +185,14 @@ class Config:
             known = ", ".join(
                 sorted(n for n, m in self.models.items() if m.task == "summarization")
             )
-            raise ConfigError(f"unknown summarizer {name!r} in {self.path}; known: {known}")
+            raise ConfigError(
+                f"unknown summarizer {name!r} in {{path}}", path=self.path, hint=f"known: {known}"
+            )
         if spec.task != "summarization":
             raise ConfigError(
-                f"{self.path}: [models.{name}] has task = {spec.task!r}, not a summarizer"
+                f"has task = {spec.task!r}, not a summarizer",
+                path=self.path,
+                table=f"models.{name}",
             )
         return spec
 
@@ -205,11 +210,13 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     default."""
     for candidate, origin in ((explicit, "given"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
         if candidate:
-            path = expand_path(str(candidate), f"config file {candidate}")
+            path = expand_path(str(candidate), Path(candidate))
             if not path.exists():
-                raise ConfigError(f"config file not found: {path} (from {origin})")
+                raise ConfigError(f"config file not found: {{path}} (from {origin})", path=path)
             if not path.is_file():
-                raise ConfigError(f"config file {path} is not a regular file (from {origin})")
+                raise ConfigError(
+                    f"config file {{path}} is not a regular file (from {origin})", path=path
+                )
             return path
     local = Path("models.toml")
     if local.is_file():
@@ -223,21 +230,30 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            f"cannot read config file {{path}}: {exc.strerror or exc}", path=path
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file {path} is not UTF-8 text") from exc
+        raise ConfigError("config file {path} is not UTF-8 text", path=path) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        raise ConfigError(f"{{path}} is not valid TOML: {exc}", path=path) from exc
     except RecursionError as exc:
-        raise ConfigError(f"{path} is not valid TOML: nested too deeply") from exc
+        raise ConfigError("{path} is not valid TOML: nested too deeply", path=path) from exc
     from summarizer.config_parse import parse_config
 
     return parse_config(data, path)
 
 
-def expand_path(value: str, what: str) -> Path:
-    """`~` and `~user` expanded; an unknown user is a config error, not a RuntimeError."""
+def expand_path(
+    value: str, path: str | Path, table: str | None = None, key: str | None = None
+) -> Path:
+    """`~` and `~user` expanded; an unknown user is a ConfigError about the config file
+    `path` (and its TABLE and KEY when the value is a setting, else its own name), not a
+    RuntimeError."""
     try:
         return Path(value).expanduser()
     except RuntimeError as exc:
-        raise ConfigError(f"{what}: cannot expand {value.split('/')[0]!r} ({exc})") from exc
+        problem = f"cannot expand {value.split('/')[0]!r} ({exc})"
+        if table is None:
+            problem = f"config file {{path}}: {problem}"
+        raise ConfigError(problem, path=path, table=table, key=key) from exc

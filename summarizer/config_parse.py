@@ -60,45 +60,52 @@ MODEL_KEYS = _key_types(ModelSpec, derived=("name", "is_local"))
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     """Validate the parsed TOML; `path` anchors relative model folders and error messages."""
-    _check_keys(data, {"pipeline": dict, "models": dict}, path, "top level")
+    _check_keys(data, {"pipeline": dict, "models": dict}, path, "")
     pipeline = data.get("pipeline")
     if pipeline is None:
-        raise ConfigError(f"{path}: missing table [pipeline]")
-    _check_keys(pipeline, PIPELINE_KEYS, path, "[pipeline]")
+        raise ConfigError("missing table [pipeline]", path=path)
+    _check_keys(pipeline, PIPELINE_KEYS, path, "pipeline")
     models_table = data.get("models") or {}
 
     models = {}
     for name, table in models_table.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [models] {name}: expected a table [models.{name}]")
+            raise ConfigError(
+                f"expected a table [models.{name}]", path=path, table="models", key=name
+            )
         models[name] = _parse_model(name, table, path)
 
     threads = pipeline.get("threads")
     if threads is not None and threads < 1:
-        raise ConfigError(f"{path}: [pipeline] threads: must be at least 1")
+        raise ConfigError("must be at least 1", path=path, table="pipeline", key="threads")
     target_language = pipeline.get("target_language", "en")
     max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
     if not 1 <= max_input_bytes <= MAX_INPUT_BYTES_LIMIT:
         raise ConfigError(
-            f"{path}: [pipeline] max_input_bytes: must be at least 1 and at most "
-            f"{MAX_INPUT_BYTES_LIMIT} (1 GiB)"
+            f"must be at least 1 and at most {MAX_INPUT_BYTES_LIMIT} (1 GiB)",
+            path=path,
+            table="pipeline",
+            key="max_input_bytes",
         )
     summarizer = pipeline.get("summarizer")
     if summarizer is None:
-        raise ConfigError(f"{path}: [pipeline] summarizer: missing (name a [models.*] table)")
-    _check_reference(summarizer, "summarization", models, path, "[pipeline] summarizer")
+        raise ConfigError(
+            "missing", path=path, table="pipeline", key="summarizer", hint="name a [models.*] table"
+        )
+    _check_reference(summarizer, "summarization", models, path, "pipeline", "summarizer")
 
     translators = pipeline.get("translators", {})
     for language, name in translators.items():
-        where = f"[pipeline.translators] {language}"
+        where = {"path": path, "table": "pipeline.translators", "key": language}
         if not isinstance(name, str):
-            raise ConfigError(f"{path}: {where}: expected a model name (string)")
-        _check_reference(name, "translation", models, path, where)
+            raise ConfigError("expected a model name (string)", **where)
+        _check_reference(name, "translation", models, **where)
         spec = models[name]
         if spec.target is not None and spec.target != target_language:
             raise ConfigError(
-                f"{path}: {where}: model {name!r} translates to {spec.target!r}, "
-                f"but [pipeline] target_language is {target_language!r}"
+                f"model {name!r} translates to {spec.target!r}, "
+                f"but [pipeline] target_language is {target_language!r}",
+                **where,
             )
 
     return Config(
@@ -113,37 +120,41 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
 
 
 def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
-    where = f"[models.{name}]"
+    where = f"models.{name}"
     _check_keys(table, MODEL_KEYS, path, where)
     for required in ("task", "model"):
         if required not in table:
-            raise ConfigError(f"{path}: {where} {required}: missing")
+            raise ConfigError("missing", path=path, table=where, key=required)
     if table["task"] not in TASKS:
-        raise ConfigError(
-            f"{path}: {where} task: {table['task']!r} is not one of {', '.join(TASKS)}"
-        )
+        problem = f"{table['task']!r} is not one of {', '.join(TASKS)}"
+        raise ConfigError(problem, path=path, table=where, key="task")
     if table["task"] == "translation" and "source" not in table:
-        raise ConfigError(f"{path}: {where} source: missing (the language it translates from)")
+        problem = "missing (the language it translates from)"
+        raise ConfigError(problem, path=path, table=where, key="source")
     for key in ("max_input_tokens", "batch_size"):
         if key in table and table[key] < 1:
-            raise ConfigError(f"{path}: {where} {key}: must be at least 1")
+            raise ConfigError("must be at least 1", path=path, table=where, key=key)
 
     generation = table.get("generation", {})
-    _check_generation(generation, path, f"[models.{name}.generation]")
+    _check_generation(generation, path, f"models.{name}.generation")
     engine = table.get("engine", DEFAULT_ENGINE)
     if engine not in ENGINES:
-        raise ConfigError(f"{path}: {where} engine: {engine!r} is not one of {', '.join(ENGINES)}")
+        problem = f"{engine!r} is not one of {', '.join(ENGINES)}"
+        raise ConfigError(problem, path=path, table=where, key="engine")
     compute_type = table.get("compute_type", ENGINES[engine][0])
     if compute_type not in ENGINES[engine]:
-        raise ConfigError(
-            f"{path}: {where} compute_type: {compute_type!r} is not one the {engine} engine "
-            f"runs ({', '.join(ENGINES[engine])})"
+        problem = (
+            f"{compute_type!r} is not one the {engine} engine runs ({', '.join(ENGINES[engine])})"
         )
+        raise ConfigError(problem, path=path, table=where, key="compute_type")
     for key in UNSUPPORTED_SETTINGS[engine]:
         if key in generation:
             raise ConfigError(
-                f"{path}: [models.{name}.generation] {key}: not supported by the {engine} "
-                'engine; remove it or use engine = "torch"'
+                f"not supported by the {engine} engine",
+                path=path,
+                table=f"models.{name}.generation",
+                key=key,
+                hint='remove it or use engine = "torch"',
             )
 
     model, is_local = _resolve_model_location(table["model"], path, where)
@@ -164,11 +175,11 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
     )
 
 
-def _resolve_model_location(value: str, config_path: Path, where: str) -> tuple[str, bool]:
+def _resolve_model_location(value: str, config_path: Path, table: str) -> tuple[str, bool]:
     """Local when the value names an existing folder, or looks like a path (starts with
     ".", "~" or "/", or has a "/" under an existing folder: "models/x" beside a "models"
     folder is a typo of a local model, never a hub id to wait for); else a hub id."""
-    candidate = expand_path(value, f"{config_path}: {where} model")
+    candidate = expand_path(value, config_path, table, "model")
     if not candidate.is_absolute():
         candidate = config_path.resolve().parent / candidate
     looks_like_path = value.startswith((".", "~")) or Path(value).is_absolute()
@@ -176,37 +187,37 @@ def _resolve_model_location(value: str, config_path: Path, where: str) -> tuple[
         return str(candidate.resolve()), True
     if not _HUB_ID.match(value):
         raise ConfigError(
-            f"{config_path}: {where} model: {value!r} is neither a folder nor a hub id "
-            "such as 'Helsinki-NLP/opus-mt-fr-en'"
+            f"{value!r} is neither a folder nor a hub id such as 'Helsinki-NLP/opus-mt-fr-en'",
+            path=config_path,
+            table=table,
+            key="model",
         )
     return value, False
 
 
 def _check_reference(
-    name: str, task: str, models: dict[str, ModelSpec], path: Path, where: str
+    name: str, task: str, models: dict[str, ModelSpec], path: Path, table: str, key: str
 ) -> None:
     spec = models.get(name)
     if spec is None:
         known = ", ".join(sorted(models)) or "none"
-        raise ConfigError(f"{path}: {where}: no model named {name!r} (declared: {known})")
+        problem = f"no model named {name!r} (declared: {known})"
+        raise ConfigError(problem, path=path, table=table, key=key)
     if spec.task != task:
-        raise ConfigError(
-            f"{path}: {where}: model {name!r} has task = {spec.task!r}, expected {task!r}"
-        )
+        problem = f"model {name!r} has task = {spec.task!r}, expected {task!r}"
+        raise ConfigError(problem, path=path, table=table, key=key)
 
 
 def _check_keys(table: dict[str, Any], allowed: dict[str, type], path: Path, where: str) -> None:
+    """Every key known and of its type; `where` is the table's name, "" at the top level."""
     for key, value in table.items():
         expected = allowed.get(key)
         if expected is None:
-            raise ConfigError(
-                f"{path}: {where} {key}: unknown key (allowed: {', '.join(sorted(allowed))})"
-            )
+            problem = f"unknown key (allowed: {', '.join(sorted(allowed))})"
+            raise ConfigError(problem, path=path, table=where, key=key)
         if not _has_type(value, expected):
-            raise ConfigError(
-                f"{path}: {where} {key}: expected {_type_name(expected)}, "
-                f"got {type(value).__name__} {value!r}"
-            )
+            problem = f"expected {_type_name(expected)}, got {type(value).__name__} {value!r}"
+            raise ConfigError(problem, path=path, table=where, key=key)
 
 
 def _check_generation(generation: dict[str, Any], path: Path, where: str) -> None:
@@ -227,7 +238,8 @@ def _check_generation(generation: dict[str, Any], path: Path, where: str) -> Non
             or (setting.maximum is not None and value > setting.maximum)
         ):
             rule = " and ".join(bound for bound in bounds if bound) or "a finite number"
-            raise ConfigError(f"{path}: {where} {key}: must be {rule}, not {value!r}")
+            problem = f"must be {rule}, not {value!r}"
+            raise ConfigError(problem, path=path, table=where, key=key)
 
 
 def _has_type(value: Any, expected: type) -> bool:

@@ -97,7 +97,7 @@ def parse_text(
 ) -> Document:
     """An article given as a string: plain text, or HTML (recognised by its first tag)."""
     if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise InputError(_too_large(name, max_bytes))
+        raise _too_large(name, max_bytes)
     text = text.removeprefix("\ufeff")
     return _parse(text, name, is_html=looks_like_html(text), keep_boilerplate=keep_boilerplate)
 
@@ -109,7 +109,7 @@ def looks_like_html(text: str) -> bool:
 
 def _parse(text: str, name: str, *, is_html: bool, keep_boilerplate: bool) -> Document:
     if not text.strip():
-        raise InputError(f"{name} is empty: there is no text to summarize")
+        raise InputError("{path} is empty: there is no text to summarize", path=name)
     title = None
     if is_html:
         title, paragraphs, removed = extract_html(text)
@@ -122,7 +122,7 @@ def _parse(text: str, name: str, *, is_html: bool, keep_boilerplate: bool) -> Do
     removed += debris
     words = sum(len(paragraph.split()) for paragraph in paragraphs)
     if not paragraphs or (is_html and words < MIN_PAGE_ARTICLE_WORDS):
-        raise InputError(f"no article text found in {name}")
+        raise InputError("no article text found in {path}", path=name)
     if title and paragraphs[0] != title:
         paragraphs.insert(0, title)
     return Document(paragraphs=paragraphs, title=title, removed=removed, paywalled=paywalled)
@@ -135,24 +135,26 @@ def _read_bytes(source: str, max_bytes: int) -> bytes:
         path = Path(source)
         try:
             if path.is_dir():
-                raise InputError(f"{source} is a directory, not an article file")
+                raise InputError("{path} is a directory, not an article file", path=source)
             with path.open("rb") as handle:
                 raw = handle.read(max_bytes + 1)
         except FileNotFoundError as exc:
-            raise InputError(f"no such file: {source}") from exc
+            raise InputError("no such file: {path}", path=source) from exc
         except PermissionError as exc:
-            raise InputError(f"cannot read {source}: permission denied") from exc
+            raise InputError("cannot read {path}: permission denied", path=source) from exc
         except OSError as exc:
-            raise InputError(f"cannot read {source}: {exc.strerror or exc}") from exc
+            problem = f"cannot read {{path}}: {exc.strerror or exc}"
+            raise InputError(problem, path=source) from exc
     if len(raw) > max_bytes:
-        raise InputError(_too_large("standard input" if source == STDIN else source, max_bytes))
+        raise _too_large("standard input" if source == STDIN else source, max_bytes)
     return raw
 
 
-def _too_large(name: str, max_bytes: int) -> str:
-    return (
-        f"{name} is larger than {_size(max_bytes)}, the input size limit: not an article "
-        "(raise [pipeline] max_input_bytes in models.toml to allow it)"
+def _too_large(name: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"{{path}} is larger than {_size(max_bytes)}, the input size limit: not an article",
+        path=name,
+        hint="raise [pipeline] max_input_bytes in models.toml to allow it",
     )
 
 
@@ -172,11 +174,12 @@ def decode(raw: bytes, name: str, *, html: bool = False) -> str:
                 return _checked_text(raw.decode(encoding), name)
             except UnicodeDecodeError as exc:
                 label = encoding.removesuffix("-sig").upper()
-                raise InputError(
-                    f"{name} starts with a {label} byte-order mark but is not valid {label} text"
-                ) from exc
+                problem = (
+                    f"{{path}} starts with a {label} byte-order mark but is not valid {label} text"
+                )
+                raise InputError(problem, path=name) from exc
     if b"\x00" in raw:
-        raise InputError(f"{name} is a binary file, not text")
+        raise InputError("{path} is a binary file, not text", path=name)
     try:
         return _checked_text(raw.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -192,7 +195,8 @@ def decode(raw: bytes, name: str, *, html: bool = False) -> str:
             return _checked_text(raw.decode(encoding), name)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise InputError(f"{name} is not readable text (a binary file, or an unknown encoding)")
+    problem = "{path} is not readable text (a binary file, or an unknown encoding)"
+    raise InputError(problem, path=name)
 
 
 def _mostly_utf8(raw: bytes) -> bool:
@@ -242,7 +246,7 @@ def _checked_text(text: str, name: str) -> str:
         or (unicodedata.category(character) in ("Cc", "Co", "Cn") and character not in "\t\n\r\f\v")
     )
     if odd * 100 > len(text):
-        raise InputError(f"{name} is a binary file, not text")
+        raise InputError("{path} is a binary file, not text", path=name)
     return text
 
 

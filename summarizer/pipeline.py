@@ -23,7 +23,7 @@ from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
 from summarizer.engines import Model, load_model, thread_count
-from summarizer.errors import SummarizerError
+from summarizer.errors import CacheWarning, SummarizerError
 from summarizer.language import (
     Detector,
     cached_detector,
@@ -107,7 +107,7 @@ class Summarizer:
         model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
         on_segments: Callable[[int], None] | None = None,
-        on_warning: Callable[[str], None] | None = None,
+        on_warning: Callable[[CacheWarning | str], None] | None = None,
         detector: Detector | None = None,
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
@@ -117,8 +117,9 @@ class Summarizer:
         models under `cache_dir`, even with use_cache=False).
         `on_progress`: called with one-line messages about long steps.
         `on_segments`: called with the number of segments each time some are translated.
-        `on_warning`: called with each cache problem and each setting lowered to a sane
-        value, as one line (default: a Python warning).
+        `on_warning`: called with each problem the run goes on despite: a cache problem as
+        a CacheWarning (str() is one line; `kind` says what happened), a setting lowered to
+        a sane value as a line of text (default: warnings.warn).
         `detector`: texts -> [(language, confidence)] (default: language.detect_languages);
         its answers are cached under the shipped detector's identity."""
         config = config if isinstance(config, Config) else load_config(config)
@@ -299,5 +300,5 @@ def summarize_text(
         summarizer.close()
 
 
-def _python_warning(message: str) -> None:
+def _python_warning(message: CacheWarning | str) -> None:
     warnings.warn(message, UserWarning, stacklevel=3)

@@ -97,7 +97,7 @@ def _summarize(
         else:
             chunks = pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
         partials = _summarize_chunks(chunks, model, cache, settings, stats)
-    raise SummarizerError("the summaries did not get shorter; check the summarizer")
+    raise SummarizerError("the summaries did not get shorter", hint="check the summarizer")
 
 
 def _summarize_chunks(

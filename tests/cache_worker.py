@@ -27,7 +27,7 @@ def value_of(key: str) -> str:
 def main(directory: str, seed: int, batches: int) -> int:
     rng = random.Random(seed)
     warned: list[str] = []
-    cache = Cache(Path(directory), on_warning=warned.append)
+    cache = Cache(Path(directory), on_warning=lambda warning: warned.append(str(warning)))
     written: set[str] = set()
     for _ in range(batches):
         keys = [f"k{rng.randrange(KEYS)}" for _ in range(rng.randint(1, 60))]

@@ -43,7 +43,7 @@ def filled_cache(directory, items=ITEMS):
 
 def open_with_warnings(directory):
     warnings: list[str] = []
-    return Cache(directory, on_warning=warnings.append), warnings
+    return Cache(directory, on_warning=lambda warning: warnings.append(str(warning))), warnings
 
 
 def sql(cache_file, query, *args):
@@ -386,7 +386,9 @@ def test_damage_found_in_the_middle_of_a_run_is_set_aside_too(tmp_path):
         return opened[-1]
 
     warnings: list[str] = []
-    cache = Cache(tmp_path / "c", on_warning=warnings.append, connect=connect)
+    cache = Cache(
+        tmp_path / "c", on_warning=lambda warning: warnings.append(str(warning)), connect=connect
+    )
     assert cache.get_many(["key1"]) == {"key1": ITEMS["key1"]}
     # SQLite finds damage when it reads a damaged page; its page cache hides our own
     # damage from this connection, so the error it would raise is raised for it, once.
@@ -450,7 +452,7 @@ def test_when_writes_fail_the_run_keeps_reading_and_warns_once(tmp_path, pragma,
     writes: list[str] = []
     cache = Cache(
         tmp_path / "c",
-        on_warning=warnings.append,
+        on_warning=lambda warning: warnings.append(str(warning)),
         connect=_limiting_every_connection(pragma, writes),
     )
     big = {f"new{i}": "x" * 2000 for i in range(200)}
@@ -502,7 +504,9 @@ def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path):
     # SQLite's own wait is made shorter than the other writer's lock: only the retry
     # can make this write succeed.
     warnings: list[str] = []
-    cache = Cache(tmp_path / "c", on_warning=warnings.append, busy_timeout=0.02)
+    cache = Cache(
+        tmp_path / "c", on_warning=lambda warning: warnings.append(str(warning)), busy_timeout=0.02
+    )
     cache.get_many(["key1"])
     started = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(cache_file, 0.1, started))
@@ -516,7 +520,12 @@ def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path):
 def test_a_lock_held_too_long_loses_one_batch_with_one_warning_not_an_error(tmp_path):
     cache_file = filled_cache(tmp_path / "c")
     warnings: list[str] = []
-    cache = Cache(tmp_path / "c", on_warning=warnings.append, busy_timeout=0.01, lock_attempts=2)
+    cache = Cache(
+        tmp_path / "c",
+        on_warning=lambda warning: warnings.append(str(warning)),
+        busy_timeout=0.01,
+        lock_attempts=2,
+    )
     cache.get_many(["key1"])
     started = threading.Event()
     holder = threading.Thread(target=_hold_write_lock, args=(cache_file, 1.0, started))

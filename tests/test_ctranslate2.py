@@ -312,8 +312,11 @@ def test_compute_type_this_cpu_cannot_run_is_one_clear_error(tiny_config, tmp_pa
 
 def test_missing_ctranslate2_is_one_clear_error(tiny_config, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import fails, as where no wheel
-    with pytest.raises(ModelError, match=r"pip install ctranslate2, or use --engine torch"):
+    # The library names the models.toml setting; the command line adds --engine torch
+    # (tests/test_errors.py).
+    with pytest.raises(ModelError, match=r'pip install ctranslate2, or use engine = "torch"') as e:
         loaded(tiny_ct2_spec(tiny_config), tmp_path)
+    assert e.value.engine == "ctranslate2"
 
 
 # -- caching ------------------------------------------------------------------------------------

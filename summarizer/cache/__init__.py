@@ -15,7 +15,8 @@ from summarizer.cache.keys import KEY_VERSION, make_key, model_matches
 from summarizer.cache.lookup import Lookup, NullCache
 from summarizer.cache.manage import CacheInfo, ModelUsage, PruneResult
 from summarizer.cache.schema import SCHEMA_VERSION
-from summarizer.cache.store import Cache, CacheError, CacheWarning
+from summarizer.cache.store import Cache
+from summarizer.errors import CacheError, CacheWarning
 
 __all__ = [
     "CACHE_FILE",

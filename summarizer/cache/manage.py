@@ -15,7 +15,8 @@ from typing import TypeVar
 from summarizer.cache import folder
 from summarizer.cache import sqlite as db
 from summarizer.cache.keys import model_matches
-from summarizer.cache.store import Cache, CacheError
+from summarizer.cache.store import Cache
+from summarizer.errors import CacheError
 
 T = TypeVar("T")
 
@@ -172,7 +173,8 @@ def _run(cache: Cache, operation: Callable[[sqlite3.Connection], T], *, write: b
     try:
         return db.with_retry(lambda: operation(connection), attempts=cache.lock_attempts)
     except sqlite3.Error as exc:
-        raise CacheError(f"cannot use the cache at {cache.path}: {exc}") from exc
+        problem = f"cannot use the cache at {{path}}: {exc}"
+        raise CacheError(problem, path=cache.path) from exc
 
 
 def _identities(connection: sqlite3.Connection, name: str) -> list[str]:

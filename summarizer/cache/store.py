@@ -27,7 +27,7 @@ from summarizer.cache import folder, schema
 from summarizer.cache import sqlite as db
 from summarizer.cache.folder import CACHE_FILE, default_cache_dir
 from summarizer.cache.lookup import Compute, Lookup, check_text, get_or_compute
-from summarizer.errors import SummarizerError
+from summarizer.errors import CacheError, CacheWarning
 
 # SQLite's default limit on bound parameters is 32766; stay far below it.
 LOOKUP_CHUNK = 500
@@ -38,33 +38,28 @@ ACCESS_RESOLUTION_SECONDS = 600.0
 # file still damaged after that many means giving the cache up.
 _TRIES = 3
 
+# The library's advice for a cache folder that cannot be used (the command line has its own).
+ANOTHER_FOLDER = f"{folder.CACHE_DIR_ENV} or the cache_dir parameter chooses another folder"
+
 # Opens the read-write connection: Cache(connect=...) is the seam tests fail writes with.
 Connect = Callable[[Path], sqlite3.Connection]
-
-
-class CacheWarning(UserWarning):
-    """Something went wrong with the cache; the run goes on, with less (or no) caching."""
-
-
-class CacheError(SummarizerError):
-    """A cache management command (info, prune, clear) cannot do its job."""
 
 
 class Cache:
     """Key -> text store; get_many/put_many so a whole batch costs one query, and
     get_or_compute on top of them for the stages.
 
-    `on_warning` receives each problem once, as one line; by default it becomes a
-    CacheWarning. `connect(path)` opens the read-write connection (tests give one that
-    fails as a full disk would). Safe to share between threads; a forked child opens its
-    own connection.
+    `on_warning` receives each problem once, as a CacheWarning (one line as str(); its
+    `kind` says what happened); by default it is issued with warnings.warn. `connect(path)`
+    opens the read-write connection (tests give one that fails as a full disk would). Safe
+    to share between threads; a forked child opens its own connection.
     """
 
     def __init__(
         self,
         directory: Path | None = None,
         *,
-        on_warning: Callable[[str], None] | None = None,
+        on_warning: Callable[[CacheWarning], None] | None = None,
         connect: Connect | None = None,
         busy_timeout: float = db.BUSY_TIMEOUT_SECONDS,
         lock_attempts: int = db.LOCK_ATTEMPTS,
@@ -154,8 +149,9 @@ class Cache:
         connection = self._usable_connection()
         if connection is None or (write and not self._writable):
             raise CacheError(
-                f"cannot {'change' if write else 'read'} the cache at {self.path}: "
-                f"{self._unusable_reason or 'it is not usable'}"
+                f"cannot {'change' if write else 'read'} the cache at {{path}}: "
+                f"{self._unusable_reason or 'it is not usable'}",
+                path=self.path,
             )
         return connection
 
@@ -185,10 +181,13 @@ class Cache:
                         continue
                 elif db.is_busy(exc):
                     self._warn(
-                        "busy",
-                        f"the cache at {self.path} stayed locked by other runs; "
-                        f"{losing or 'some results'} were not "
-                        f"{'saved' if write else 'looked up'}",
+                        CacheWarning(
+                            "busy",
+                            "the cache at {path} stayed locked by other runs; "
+                            f"{losing or 'some results'} were not "
+                            f"{'saved' if write else 'looked up'}",
+                            path=self.path,
+                        )
                     )
                 elif write and db.code(exc) in db.UNWRITABLE:
                     self._give_up_writing(exc)
@@ -292,10 +291,13 @@ class Cache:
             f"this one knows {schema.SCHEMA_VERSION})"
         )
         self._warn(
-            "newer",
-            f"the cache at {self.path} was written by a newer summarizer (schema "
-            f"{version} > {schema.SCHEMA_VERSION}); going on without it (--cache-dir DIR "
-            "chooses another one)",
+            CacheWarning(
+                "newer",
+                "the cache at {path} was written by a newer summarizer (schema "
+                f"{version} > {schema.SCHEMA_VERSION}); going on without it",
+                path=self.path,
+                hint=ANOTHER_FOLDER,
+            )
         )
         return None
 
@@ -334,9 +336,12 @@ class Cache:
         if aside is None:
             return True  # another process has set it aside already
         self._warn(
-            "damaged",
-            f"the cache file {self.path} was damaged ({db.reason(cause)}); moved it to "
-            f"{aside.name} beside it and started a new cache",
+            CacheWarning(
+                "damaged",
+                f"the cache file {{path}} was damaged ({db.reason(cause)}); moved it to "
+                f"{aside.name} beside it and started a new cache",
+                path=self.path,
+            )
         )
         return True
 
@@ -346,15 +351,15 @@ class Cache:
         self._writable = False
         self._touched.clear()
         self._unusable_reason = db.reason(cause)
-        if db.code(cause) == db.FULL:
-            advice = "free some space or run `summarizer cache prune`"
-        else:
-            advice = "--cache-dir DIR chooses another folder"
-        self._warn(
-            "unwritable",
-            f"cannot write to the cache at {self.path} ({db.reason(cause)}); going on without "
-            f"saving results ({advice})",
+        full = db.code(cause) == db.FULL
+        warning = CacheWarning(
+            "full" if full else "unwritable",
+            f"cannot write to the cache at {{path}} ({db.reason(cause)}); going on without "
+            "saving results",
+            path=self.path,
+            hint="free some space or run `summarizer cache prune`" if full else ANOTHER_FOLDER,
         )
+        self._warn(warning, once="unwritable")
 
     def _give_up(self, cause: BaseException, *, opening: bool = False) -> None:
         self._readable = False
@@ -363,19 +368,25 @@ class Cache:
         self._unusable_reason = db.reason(cause)
         self._drop_connection()
         self._warn(
-            "unusable",
-            f"cannot {'open' if opening else 'use'} the cache at {self.path} "
-            f"({db.reason(cause)}); going on without it (--cache-dir DIR chooses another folder)",
+            CacheWarning(
+                "unusable",
+                f"cannot {'open' if opening else 'use'} the cache at {{path}} "
+                f"({db.reason(cause)}); going on without it",
+                path=self.path,
+                hint=ANOTHER_FOLDER,
+            )
         )
 
-    def _warn(self, kind: str, message: str) -> None:
+    def _warn(self, warning: CacheWarning, *, once: str | None = None) -> None:
+        """Say `warning`, unless one of its kind (or of the kind `once`) was said already."""
+        kind = once or warning.kind
         if kind in self._warned:
             return
         self._warned.add(kind)
         if self._on_warning is not None:
-            self._on_warning(message)
+            self._on_warning(warning)
         else:
-            warnings.warn(message, CacheWarning, stacklevel=4)
+            warnings.warn(warning, stacklevel=4)
 
 
 # Connections inherited from a parent process: kept referenced so that they are never

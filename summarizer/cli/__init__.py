@@ -23,11 +23,6 @@ def apply(decorators: list[Callable[..., Any]], command: Callable[..., Any]) -> 
     return command
 
 
-def warn(message: str) -> None:
-    """The `on_warning` of the Summarizer and the cache: one plain line on stderr."""
-    click.echo(f"Warning: {message}", err=True)
-
-
 def cache_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--cache-dir",

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from summarizer.cli import cache_dir_option, cli, config_options, debug_option, warn
-from summarizer.cli.errors import reports_errors
+from summarizer.cli import cache_dir_option, cli, config_options, debug_option
+from summarizer.cli.errors import reports_errors, warn
 
 
 class SizeType(click.ParamType):

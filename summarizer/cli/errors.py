@@ -15,12 +15,22 @@ from typing import Any
 
 import click
 
-from summarizer.errors import SummarizerError
-from summarizer.jobs import OutputError
+from summarizer.errors import CacheWarning, ModelError, OutputError, SummarizerError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+# The command line's advice, added to the library's line: the library names models.toml
+# settings, environment variables and parameters, never these options.
+CHOOSE_ANOTHER_OUTPUT = "choose another --output"
+OTHER_ENGINE = "(or --engine torch)"
+# Cache warnings by kind: the command line's advice replaces the library's hint.
+CACHE_ADVICE = {
+    "newer": "--cache-dir DIR chooses another one",
+    "unusable": "--cache-dir DIR chooses another folder",
+    "unwritable": "--cache-dir DIR chooses another folder",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,13 @@ class Handling:
 
 def _output_error(exc: BaseException) -> str:
     assert isinstance(exc, OutputError)
-    return f"Error: {exc}" if exc.folder else f"Error: {exc}; choose another --output"
+    return f"Error: {exc}" if exc.folder else f"Error: {exc}; {CHOOSE_ANOTHER_OUTPUT}"
+
+
+def _model_error(exc: BaseException) -> str:
+    assert isinstance(exc, ModelError)
+    # Another engine may run the model: --engine torch does it without editing models.toml.
+    return f"Error: {exc} {OTHER_ENGINE}" if exc.engine == "ctranslate2" else f"Error: {exc}"
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -66,6 +82,7 @@ HANDLING: list[tuple[type[BaseException], Handling]] = [
         ),
     ),
     (OutputError, Handling(EXIT_FAILURE, _output_error)),
+    (ModelError, Handling(EXIT_FAILURE, _model_error)),
     (SummarizerError, Handling(EXIT_FAILURE, lambda exc: f"Error: {exc}")),
     (Exception, Handling(EXIT_FAILURE, _unexpected)),
 ]
@@ -97,3 +114,16 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(row.exit_code)
 
     return wrapper
+
+
+def warning_line(warning: CacheWarning | str) -> str:
+    """The one stderr line for a warning; a cache folder that cannot be used gets the
+    command line's advice instead of the library's."""
+    if isinstance(warning, CacheWarning) and warning.kind in CACHE_ADVICE:
+        return f"Warning: {warning.describe()} ({CACHE_ADVICE[warning.kind]})"
+    return f"Warning: {warning}"
+
+
+def warn(warning: CacheWarning | str) -> None:
+    """The `on_warning` of the Summarizer and the cache: one plain line on stderr."""
+    click.echo(warning_line(warning), err=True)

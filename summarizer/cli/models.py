@@ -60,7 +60,9 @@ def models_pull(names: tuple[str, ...], config_path: Path | None, debug: bool) -
     unknown = [name for name in names if name not in config.models]
     if unknown:
         raise ConfigError(
-            f"unknown model {unknown[0]!r} in {config.path}; known: {', '.join(config.models)}"
+            f"unknown model {unknown[0]!r} in {{path}}",
+            path=config.path,
+            hint=f"known: {', '.join(config.models)}",
         )
     for name in names or config.models:
         spec = config.models[name]

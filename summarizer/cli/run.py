@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from summarizer import jobs
-from summarizer.cli import apply, cli, run_options, warn
-from summarizer.cli.errors import EXIT_FAILURE, reports_errors
+from summarizer.cli import apply, cli, run_options
+from summarizer.cli.errors import EXIT_FAILURE, reports_errors, warn
 from summarizer.config import ENGINES
 from summarizer.errors import InputError
 from summarizer.options import RunOptions
@@ -165,9 +165,10 @@ def _check_folder_run(paths: tuple[str, ...], output: Path | None, output_format
     if output is None:
         if output_format == "json":
             return
-        what = f"{paths[0]} is a folder" if len(paths) == 1 else "several inputs"
+        what = "{path} is a folder" if len(paths) == 1 else "several inputs"
         raise InputError(
-            f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout"
+            f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout",
+            path=paths[0] if len(paths) == 1 else None,
         )
     if output.exists() and not output.is_dir():
         raise click.BadParameter(f"{output} exists and is not a folder", param_hint="-o")

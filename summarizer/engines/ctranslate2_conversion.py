@@ -67,8 +67,10 @@ def convert_model(spec: ModelSpec, source: Path, output: Path) -> None:
         converter.convert(str(output), quantization=spec.compute_type)
     except (OSError, ValueError, NotImplementedError, KeyError, AttributeError) as exc:
         raise ModelError(
-            f"model {spec.name!r} cannot be converted for ctranslate2 ({first_line(exc)}); "
-            'use engine = "torch" for it in models.toml, or --engine torch'
+            f"{{model}} cannot be converted for ctranslate2 ({first_line(exc)})",
+            model=spec.name,
+            engine="ctranslate2",
+            hint='use engine = "torch" for it in models.toml',
         ) from exc
     finally:
         if patched:

@@ -151,9 +151,10 @@ class CTranslate2Model(_LazyModel):
         unsupported = self.spec.unsupported_settings()
         if unsupported:
             raise ConfigError(
-                f"model {self.spec.name!r}: the ctranslate2 engine cannot honour "
-                f"{unsupported[0]}; remove it from [models.{self.spec.name}.generation] "
-                "or run this model with the torch engine"
+                "the ctranslate2 engine cannot honour it",
+                table=f"models.{self.spec.name}.generation",
+                key=unsupported[0],
+                hint="remove it or run this model with the torch engine",
             )
 
     def _open_translator(self, ctranslate2: Any, source: Path) -> Any:
@@ -178,8 +179,10 @@ class CTranslate2Model(_LazyModel):
             return ctranslate2.Translator(str(folder), **options)
         except _LOAD_FAILURES as exc:
             raise ModelError(
-                f"model {self.spec.name!r}: ctranslate2 cannot load its conversion "
-                f'in {folder} ({first_line(exc)}); try engine = "torch" for it'
+                f"ctranslate2 cannot load its conversion in {folder} ({first_line(exc)})",
+                model=self.spec.name,
+                engine="ctranslate2",
+                hint='try engine = "torch" for it',
             ) from exc
 
     def _ensure_converted(self, source: Path) -> Path:
@@ -210,9 +213,10 @@ def _import_ctranslate2(spec: ModelSpec) -> Any:
         import ctranslate2
     except ImportError as exc:  # e.g. Intel macOS, for which no wheel is published
         raise ModelError(
-            f"model {spec.name!r} is set to run with ctranslate2, which is not "
-            "installed: pip install ctranslate2, or use --engine torch (or "
-            'engine = "torch" in models.toml)'
+            "{model} is set to run with ctranslate2, which is not installed",
+            model=spec.name,
+            engine="ctranslate2",
+            hint='pip install ctranslate2, or use engine = "torch" in models.toml',
         ) from exc
     return ctranslate2
 
@@ -221,9 +225,10 @@ def _check_compute_type(ctranslate2: Any, spec: ModelSpec) -> None:
     supported = ctranslate2.get_supported_compute_types("cpu")
     if spec.compute_type not in supported:
         raise ModelError(
-            f"model {spec.name!r}: this CPU cannot run compute_type "
-            f"{spec.compute_type!r} with ctranslate2 (it runs: "
-            f"{', '.join(sorted(supported))}); change compute_type in models.toml"
+            f"this CPU cannot run compute_type {spec.compute_type!r} with ctranslate2 "
+            f"(it runs: {', '.join(sorted(supported))})",
+            model=spec.name,
+            hint="change compute_type in models.toml",
         )
 
 

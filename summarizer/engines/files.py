@@ -29,9 +29,10 @@ def ensure_present(spec: ModelSpec, on_progress: ProgressCallback) -> Path:
     if not spec.is_local and not is_present_locally(spec):
         if offline():
             raise ModelError(
-                f"model {spec.name!r} ({spec.model}) is not in the local Hugging "
-                "Face cache and HF_HUB_OFFLINE is set: run "
-                f"`summarizer models pull {spec.name}` with network access first"
+                f"{{model}} ({spec.model}) is not in the local Hugging Face cache and "
+                "HF_HUB_OFFLINE is set",
+                model=spec.name,
+                hint=f"run `summarizer models pull {spec.name}` with network access first",
             )
         on_progress(f"downloading {spec.model} from the Hugging Face hub")
         return pull(spec)
@@ -42,8 +43,9 @@ def check_local_folder(spec: ModelSpec) -> None:
     """A local model whose folder is gone is one error naming the fix, not a traceback."""
     if spec.is_local and not Path(spec.model).is_dir():
         raise ModelError(
-            f"model {spec.name!r}: folder {spec.model} does not exist; "
-            "fix `model` in models.toml or run `summarizer models list`"
+            f"folder {spec.model} does not exist",
+            model=spec.name,
+            hint="fix `model` in models.toml or run `summarizer models list`",
         )
 
 
@@ -133,7 +135,7 @@ def pull(spec: ModelSpec) -> Path:
     """Download a hub model into the local Hugging Face cache for offline use."""
     if spec.is_local:
         if not is_present_locally(spec):
-            raise ModelError(f"model {spec.name!r}: {spec.model} holds no config.json")
+            raise ModelError(f"{spec.model} holds no config.json", model=spec.name)
         return Path(spec.model)
     import logging
 
@@ -154,7 +156,8 @@ def pull(spec: ModelSpec) -> Path:
         )
     except Exception as exc:  # many types, all meaning "not downloaded"
         raise ModelError(
-            f"could not download model {spec.name!r} ({spec.model}): {_download_failure(exc, spec)}"
+            f"could not download {{model}} ({spec.model}): {_download_failure(exc, spec)}",
+            model=spec.name,
         ) from exc
 
 

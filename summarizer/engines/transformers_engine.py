@@ -166,6 +166,7 @@ def _load_errors(spec: ModelSpec) -> Iterator[None]:
     except (OSError, ValueError, pickle.UnpicklingError) as exc:
         where = spec.model if spec.is_local else f"the local copy of {spec.model}"
         raise ModelError(
-            f"model {spec.name!r}: {where} cannot be loaded ({first_line(exc)}); "
-            f"check the folder, or run `summarizer models pull {spec.name}` again"
+            f"{where} cannot be loaded ({first_line(exc)})",
+            model=spec.name,
+            hint=f"check the folder, or run `summarizer models pull {spec.name}` again",
         ) from exc

@@ -15,6 +15,7 @@ process (the executor; a cluster one would sit beside it).
 >>> run_plan(summarizer, plan, RunOptions(summarize=False), progress=Progress(0), emit=print)
 """
 
+from summarizer.errors import OutputError
 from summarizer.jobs.local import run, run_plan, windows
 from summarizer.jobs.manifest import (
     JOURNAL,
@@ -27,7 +28,6 @@ from summarizer.jobs.manifest import (
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
     Job,
-    OutputError,
     Plan,
     check_inputs,
     check_writable,

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarizer.documents import Document, read_document
-from summarizer.errors import SummarizerError
+from summarizer.errors import OutputError, SummarizerError
 from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
     Job,
-    OutputError,
     Plan,
     check_writable,
     plan_run,
@@ -192,15 +191,16 @@ class _Runner:
         """One document failed: a single document's run fails; a folder run goes on."""
         if self.plan.single:
             raise error
-        self.record(Row(str(job.source), _output_name(job), "failed", error=str(error)))
+        self.record(Row(str(job.source), _output_name(job), "failed", error=str(error)), error)
 
-    def record(self, row: Row) -> None:
+    def record(self, row: Row, error: SummarizerError | None = None) -> None:
+        """Count and keep `row`; a failure is said in one line that names the input once:
+        the error's own line when its `path` is the input, else the input, then the line."""
         self.progress.document(row.status)
         if row.status == "failed":
-            reason = row.error or ""
-            self.progress.message(
-                f"failed: {reason if row.input in reason else f'{row.input}: {reason}'}"
-            )
+            about_input = error is not None and str(getattr(error, "path", None)) == row.input
+            line = row.error if about_input else f"{row.input}: {row.error}"
+            self.progress.message(f"failed: {line}")
         if self.manifest is not None:
             self.manifest.record(row)
 

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from summarizer.documents import Document
-from summarizer.jobs.paths import Job, OutputError
+from summarizer.errors import OutputError
+from summarizer.jobs.paths import Job
 from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from summarizer.documents import STDIN
-from summarizer.errors import InputError, SummarizerError
+from summarizer.errors import InputError, OutputError
 from summarizer.output import EXTENSIONS
 
 DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm")
@@ -43,27 +43,6 @@ class Plan:
     single: bool = False
 
 
-class OutputError(SummarizerError):
-    """An output cannot be written: the file `path`, or the output folder when `folder`."""
-
-    def __init__(self, path: Path, reason: str, *, folder: bool = False) -> None:
-        self.path = path
-        self.reason = reason
-        self.folder = folder
-        if folder:
-            message = (
-                f"cannot write in {path}: {reason}; check that it is a writable folder with "
-                "free space"
-            )
-        else:
-            message = f"cannot write {path}: {reason}"
-        super().__init__(message)
-
-    @classmethod
-    def from_os_error(cls, path: Path, exc: OSError, *, folder: bool = False) -> OutputError:
-        return cls(path, str(exc.strerror or exc), folder=folder)
-
-
 def is_single(inputs: Sequence[str | Path], output: Path | None) -> bool:
     """One file (or stdin, "-") whose output is one file or `emit`, not a folder run."""
     if len(inputs) != 1:
@@ -77,7 +56,7 @@ def check_inputs(inputs: Sequence[str | Path]) -> None:
     """Fail with one line if an input named does not exist."""
     for path in inputs:
         if str(path) != STDIN and not os.path.lexists(path):
-            raise InputError(f"no such file or folder: {path}")
+            raise InputError("no such file or folder: {path}", path=path)
 
 
 def plan_run(
@@ -162,7 +141,7 @@ def safe_output_path(outdir: Path, relative: Path) -> Path:
     target = outdir / relative
     outdir_real = os.path.realpath(outdir)
     if not _inside(os.path.realpath(target), outdir_real):
-        raise SummarizerError(f"refusing to write {target}: it would leave {outdir}")
+        raise OutputError(target, f"refused, it would leave {outdir}")
     return target
 
 
