@@ -88,8 +88,9 @@ class ConfigError(SummarizerError):
         return _with_path(" ".join([part for part in where if part] + [self.problem]), self.path)
 
 
-class InputError(SummarizerError):
-    """The article given (the file or name `path`) cannot be read or used."""
+class _AboutAPath(SummarizerError):
+    """An error about one file or folder, `path`: named first, or where the problem's
+    `{path}` marker stands."""
 
     def __init__(
         self, problem: str, *, path: str | Path | None = None, hint: str | None = None
@@ -102,6 +103,10 @@ class InputError(SummarizerError):
 
     def describe(self) -> str:
         return _with_path(self.problem, self.path)
+
+
+class InputError(_AboutAPath):
+    """The article given (the file or name `path`) cannot be read or used."""
 
 
 class ModelError(SummarizerError):
@@ -153,21 +158,9 @@ class OutputError(SummarizerError):
         return f"cannot write {'in ' if self.folder else ''}{self.path}: {self.problem}"
 
 
-class CacheError(SummarizerError):
+class CacheError(_AboutAPath):
     """A cache management command (info, prune, clear) cannot do its job with the cache
     file `path`."""
-
-    def __init__(
-        self, problem: str, *, path: str | Path | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(problem, hint=hint)
-        self.path = path
-
-    def fields(self) -> dict[str, Any]:
-        return {**super().fields(), "path": self.path}
-
-    def describe(self) -> str:
-        return _with_path(self.problem, self.path)
 
 
 class CacheWarning(UserWarning):
