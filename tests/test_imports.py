@@ -11,8 +11,8 @@ from tests.processes import REPO_ROOT, child_env, imported_modules
 ENGINE_LIBRARIES = {"torch", "transformers", "ctranslate2", "huggingface_hub"}
 
 
-def test_importing_engines_and_pipeline_imports_no_engine_library():
-    code = "import summarizer.engines, summarizer.pipeline"
+def run_with_importtime(code: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Runs `code` in a fresh Python; what it printed and the modules it imported."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=REPO_ROOT,
@@ -22,7 +22,11 @@ def test_importing_engines_and_pipeline_imports_no_engine_library():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    modules = imported_modules(result.stderr)
+    return result, imported_modules(result.stderr)
+
+
+def test_importing_engines_and_pipeline_imports_no_engine_library():
+    _, modules = run_with_importtime("import summarizer.engines, summarizer.pipeline")
     # Every engine module was imported, so none of them imports an engine library at the top.
     assert {
         "summarizer.engines.files",
@@ -35,20 +39,10 @@ def test_importing_engines_and_pipeline_imports_no_engine_library():
 
 
 def test_help_imports_no_engine_library():
-    code = (
+    result, modules = run_with_importtime(
         "from summarizer.cli import main; import sys; sys.argv = ['summarizer', '--help']; main()"
     )
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
-        cwd=REPO_ROOT,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
     assert "Usage: summarizer" in result.stdout
-    modules = imported_modules(result.stderr)
     assert "summarizer.cli" in modules
     assert not {m for m in modules if m.split(".")[0] in ENGINE_LIBRARIES}
 
