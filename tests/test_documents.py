@@ -319,7 +319,7 @@ def read_in_thread(path: str) -> BaseException | None:
         try:
             read_document(path)
             outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             outcome.append(exc)
 
     thread = threading.Thread(target=target, daemon=True)
@@ -347,7 +347,7 @@ def test_a_fifo_swapped_in_after_the_check_does_not_hang(tmp_path, monkeypatch):
 
 
 def test_devices_and_sockets_are_refused(tmp_path):
-    with pytest.raises(InputError, match="^/dev/null is a character device, not a regular"):
+    with pytest.raises(InputError, match=r"^/dev/null is a character device, not a regular"):
         read_document("/dev/null")
     path = tmp_path / "s.sock"
     with socket.socket(socket.AF_UNIX) as server:
@@ -358,15 +358,15 @@ def test_devices_and_sockets_are_refused(tmp_path):
 
 def test_closed_stdin_is_one_input_error(monkeypatch):
     monkeypatch.setattr(sys, "stdin", None)
-    with pytest.raises(InputError, match="^standard input is closed: there is no article"):
+    with pytest.raises(InputError, match=r"^standard input is closed: there is no article"):
         read_document("-")
 
 
 def test_the_empty_input_message_names_what_the_text_was_for(tmp_path):
     path = write(tmp_path, "empty.txt", b"\n \n")
-    with pytest.raises(InputError, match="is empty: there is no text to summarize$"):
+    with pytest.raises(InputError, match=r"is empty: there is no text to summarize$"):
         read_document(path)
-    with pytest.raises(InputError, match="is empty: there is no text to translate$"):
+    with pytest.raises(InputError, match=r"is empty: there is no text to translate$"):
         read_document(path, summarize=False)
-    with pytest.raises(InputError, match="is empty: there is no text to translate$"):
+    with pytest.raises(InputError, match=r"is empty: there is no text to translate$"):
         parse_text(" ", summarize=False)
