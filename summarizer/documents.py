@@ -2,9 +2,10 @@
 
 Input comes as plain text in UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32
 with a byte-order mark, or a legacy 8-bit encoding (cp1252/latin-1 for French), or as a
-saved web page. A web page's article is extracted with trafilatura; scraping debris
-(paywall notices, "Back to top", share prompts, ...) is removed by the rules in
-boilerplate.py.
+saved web page; decoding.py turns the bytes into text. Only a regular file or stdin is
+read: anything else could block forever. A web page's article is extracted with
+trafilatura; scraping debris (paywall notices, "Back to top", share prompts, ...) is removed
+by the rules in boilerplate.py.
 
 A paragraph is a block of lines separated from the next by a blank line; a text with no
 blank line at all has one paragraph per line (scraped text often comes that way).
