@@ -6,8 +6,8 @@ encoded surrogate) stays UTF-8 however short it is: a lone stray byte is read as
 character it most likely was, a longer run of bad bytes becomes U+FFFD. A legacy reading is
 taken only when valid multi-byte UTF-8 characters are rare beside the invalid bytes (a cp1252
 French article has almost none), and a multi-byte codec (Shift-JIS, GBK, Big5, EUC-*) only
-when most of the non-ASCII bytes come in runs, as they do in CJK text and never in Latin
-text with stray bytes (issue 11, point 14).
+when the invalid bytes mostly come in runs and outnumber the ASCII letters of the prose, as
+in CJK text and never in Latin text with stray bytes (issue 11, point 14).
 
 Binary means binary: a NUL byte, or more than 1% of control characters other than tab,
 newline, carriage return, vertical tab and form feed. Mojibake and U+FFFD are text (issue 11,
@@ -34,16 +34,18 @@ _BOMS = (
 # valid-looking pair ("É" then a no-break space) once in hundreds of accented letters, a
 # UTF-8 article with pasted fragments has its own accents by the dozen.
 _LEGACY_MAJORITY = 8
-# A multi-byte legacy codec is considered only when at least this share of the non-ASCII
-# bytes that are not valid UTF-8 sit in runs of two or more (CJK text: nearly all of them;
-# Latin text in cp1252 or with stray bytes: a few).
+# A multi-byte legacy codec is considered only when at least this share of the bytes that
+# are not valid UTF-8 sit in runs of two or more (CJK text: nearly all of them; Latin text in
+# cp1252 or with stray bytes: a few).
 _CJK_RUN_SHARE = 0.5
 # Binary: more than 1% of the characters are controls that no text contains.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _BINARY_PERCENT = 1
 # One or more bytes that are not UTF-8, as the surrogateescape handler spells them.
 _ESCAPED_RUN = re.compile("[\udc80-\udcff]+")
-_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+_ASCII_LETTER = re.compile("[A-Za-z]")
+# What is not prose in a web page: scripts, styles, tags, entities.
+_MARKUP = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]*>|&#?\w+;", re.I | re.S)
 _PRINTABLE_ASCII = bytes([9, 10, 13, *range(32, 127)])
 # Browsers read latin-1 and ASCII declarations as windows-1252 (WHATWG Encoding): so do we.
 _AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
@@ -71,9 +73,9 @@ def decode(raw: bytes, name: str, *, html: bool = False) -> str:
     escaped = raw.decode("utf-8", errors="surrogateescape")
     if not _ESCAPED_RUN.search(escaped):
         return _checked_text(escaped, name)
-    if not _clearly_legacy(escaped):
+    multi_byte_allowed = _cjk_shaped(escaped)
+    if not _clearly_legacy(escaped, cjk_shaped=multi_byte_allowed):
         return _checked_text(repair_utf8(escaped), name)
-    multi_byte_allowed = _cjk_shaped(raw)
     candidates = [_declared_charset(raw)] if html else []
     candidates += _legacy_encodings(raw, multi_byte_allowed=multi_byte_allowed)
     for encoding in candidates:
@@ -101,18 +103,24 @@ def repair_utf8(escaped: str) -> str:
     return _ESCAPED_RUN.sub(mend, escaped)
 
 
-def _clearly_legacy(escaped: str) -> bool:
-    """True when the invalid bytes far outnumber the valid multi-byte UTF-8 characters."""
+def _clearly_legacy(escaped: str, *, cjk_shaped: bool) -> bool:
+    """True when the invalid bytes far outnumber the valid multi-byte UTF-8 characters, or,
+    in CJK-shaped text, simply outnumber them (a Shift-JIS or GBK text makes a valid UTF-8
+    character by accident for every three to six invalid bytes)."""
     invalid = sum(len(run) for run in _ESCAPED_RUN.findall(escaped))
     valid = sum(1 for character in escaped if character > "\x7f") - invalid
-    return invalid > _LEGACY_MAJORITY * valid
+    return invalid > _LEGACY_MAJORITY * valid or (cjk_shaped and invalid > valid)
 
 
-def _cjk_shaped(raw: bytes) -> bool:
-    """True when most non-ASCII bytes come in runs, as in CJK text (never stray bytes)."""
-    runs = [len(run) for run in _HIGH_RUN.findall(raw)]
-    total = sum(runs)
-    return total > 0 and sum(length for length in runs if length > 1) >= _CJK_RUN_SHARE * total
+def _cjk_shaped(escaped: str) -> bool:
+    """True when the bytes that are not UTF-8 look like CJK text: mostly in runs of two or
+    more (stray bytes come alone), and at least as many as the ASCII letters outside markup
+    (Latin text has far more letters than bad bytes)."""
+    runs = [len(run) for run in _ESCAPED_RUN.findall(escaped)]
+    invalid = sum(runs)
+    clustered = sum(length for length in runs if length > 1)
+    letters = len(_ASCII_LETTER.findall(_MARKUP.sub(" ", escaped)))
+    return invalid > 0 and clustered >= _CJK_RUN_SHARE * invalid and invalid >= letters
 
 
 def _ascii_compatible(encoding: str) -> bool:

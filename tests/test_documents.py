@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from summarizer.decoding import decode
 from summarizer.documents import (
     Document,
     parse_text,
@@ -287,6 +288,26 @@ def test_ascii_text_with_a_stray_cp1252_byte_reads_it_as_cp1252(tmp_path):
     assert read_document(write(tmp_path, "a.txt", raw)).text == (
         "Le maire l\u2019a dit hier soir a la radio locale, sans plus de details."
     )
+
+
+# Written for this test: a city council news item in Japanese, Chinese and Korean.
+CJK_TEXTS = {
+    "shift_jis": "市議会は昨日、新しい図書館の計画を承認した。工事は来年の春に始まる予定だ。",
+    "euc_jp": "市議会は昨日、新しい図書館の計画を承認した。工事は来年の春に始まる予定だ。",
+    "gbk": "市议会昨天批准了新图书馆的建设计划。市长说，工程将于明年春天开始。",
+    "euc_kr": "시의회는 어제 새 도서관 건설 계획을 승인했다. 공사는 내년 봄에 시작된다.",
+}
+
+
+@pytest.mark.parametrize("encoding", CJK_TEXTS)
+def test_cjk_text_in_a_legacy_encoding_is_still_read(tmp_path, encoding):
+    # Stray bytes never make a CJK reading; CJK text in its own legacy encoding still does.
+    text = CJK_TEXTS[encoding] * 2
+    document = read_document(write(tmp_path, "a.txt", text.encode(encoding)))
+    assert document.text == parse_text(text).text
+    page_with_charset = f'<!DOCTYPE html><html><head><meta charset="{encoding}"></head>'
+    raw = f"{page_with_charset}<body><p>{text}</p></body></html>".encode(encoding)
+    assert text in decode(raw, "a.html", html=True)
 
 
 def test_scraped_utf8_full_of_replacement_characters_is_text(tmp_path):
