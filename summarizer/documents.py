@@ -2,9 +2,10 @@
 
 Input comes as plain text in UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32
 with a byte-order mark, or a legacy 8-bit encoding (cp1252/latin-1 for French), or as a
-saved web page. A web page's article is extracted with trafilatura; scraping debris
-(paywall notices, "Back to top", share prompts, ...) is removed by the rules in
-boilerplate.py.
+saved web page; decoding.py turns the bytes into text. Only a regular file or stdin is
+read: anything else could block forever. A web page's article is extracted with
+trafilatura; scraping debris (paywall notices, "Back to top", share prompts, ...) is removed
+by the rules in boilerplate.py.
 
 A paragraph is a block of lines separated from the next by a blank line; a text with no
 blank line at all has one paragraph per line (scraped text often comes that way).
@@ -12,15 +13,16 @@ blank line at all has one paragraph per line (scraped text often comes that way)
 
 from __future__ import annotations
 
-import codecs
+import os
 import re
+import stat
 import sys
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from summarizer import boilerplate
 from summarizer.config import DEFAULT_MAX_INPUT_BYTES
+from summarizer.decoding import decode
 from summarizer.errors import InputError
 
 STDIN = "-"
@@ -29,20 +31,6 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 # is a menu, a "loading" line or a JavaScript template.
 MIN_PAGE_ARTICLE_WORDS = 8
 _BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0]*\n")
-# Longest BOM first: the UTF-32 LE mark starts with the UTF-16 LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# A page is UTF-8 despite a few bad bytes when valid multi-byte characters outnumber the
-# invalid bytes this many times (a legacy-encoded page has almost no valid ones).
-_UTF8_MAJORITY = 20
-# Browsers read latin-1 and ASCII declarations as windows-1252 (WHATWG Encoding): so do we.
-_AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
-_DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
 _HTML_START = re.compile(
     r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
     re.I | re.S,
@@ -76,16 +64,26 @@ class Document:
 
 
 def read_document(
-    source: str, *, keep_boilerplate: bool = False, max_bytes: int = DEFAULT_MAX_INPUT_BYTES
+    source: str,
+    *,
+    keep_boilerplate: bool = False,
+    max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    summarize: bool = True,
 ) -> Document:
-    """The article in a file (or on stdin for "-"): plain text or a saved web page."""
+    """The article in a file (or on stdin for "-"): plain text or a saved web page.
+
+    `summarize` says what the text is for, in the message about an empty one."""
     name = "standard input" if source == STDIN else source
-    raw = _read_bytes(source, max_bytes)
+    raw = _read_stdin(max_bytes) if source == STDIN else _read_file(source, max_bytes)
+    if len(raw) > max_bytes:
+        raise _too_large(name, max_bytes)
     by_name = Path(source).suffix.lower() in HTML_SUFFIXES
     # latin-1 decodes any bytes: enough to see an ASCII-compatible page's first tag.
     text = decode(raw, name, html=by_name or looks_like_html(raw[:4096].decode("latin-1")))
     is_html = by_name or looks_like_html(text)
-    return _parse(text, name, is_html=is_html, keep_boilerplate=keep_boilerplate)
+    return _parse(
+        text, name, is_html=is_html, keep_boilerplate=keep_boilerplate, summarize=summarize
+    )
 
 
 def parse_text(
@@ -94,12 +92,19 @@ def parse_text(
     keep_boilerplate: bool = False,
     name: str = "<text>",
     max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    summarize: bool = True,
 ) -> Document:
     """An article given as a string: plain text, or HTML (recognised by its first tag)."""
     if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
         raise _too_large(name, max_bytes)
     text = text.removeprefix("\ufeff")
-    return _parse(text, name, is_html=looks_like_html(text), keep_boilerplate=keep_boilerplate)
+    return _parse(
+        text,
+        name,
+        is_html=looks_like_html(text),
+        keep_boilerplate=keep_boilerplate,
+        summarize=summarize,
+    )
 
 
 def looks_like_html(text: str) -> bool:
@@ -107,9 +112,12 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(text))
 
 
-def _parse(text: str, name: str, *, is_html: bool, keep_boilerplate: bool) -> Document:
+def _parse(
+    text: str, name: str, *, is_html: bool, keep_boilerplate: bool, summarize: bool
+) -> Document:
     if not text.strip():
-        raise InputError("{path} is empty: there is no text to summarize", path=name)
+        task = "summarize" if summarize else "translate"
+        raise InputError(f"{{path}} is empty: there is no text to {task}", path=name)
     title = None
     if is_html:
         title, paragraphs, removed = extract_html(text)
@@ -128,26 +136,57 @@ def _parse(text: str, name: str, *, is_html: bool, keep_boilerplate: bool) -> Do
     return Document(paragraphs=paragraphs, title=title, removed=removed, paywalled=paywalled)
 
 
-def _read_bytes(source: str, max_bytes: int) -> bytes:
-    if source == STDIN:
+def _read_stdin(max_bytes: int) -> bytes:
+    """At most `max_bytes` + 1 bytes of standard input, which may be anything but closed."""
+    if sys.stdin is None:  # Python's stdin when descriptor 0 is closed (`<&-`)
+        raise InputError("{path} is closed: there is no article to read", path="standard input")
+    try:
         raw = sys.stdin.buffer.read(max_bytes + 1)
-    else:
-        path = Path(source)
-        try:
-            if path.is_dir():
-                raise InputError("{path} is a directory, not an article file", path=source)
-            with path.open("rb") as handle:
-                raw = handle.read(max_bytes + 1)
-        except FileNotFoundError as exc:
-            raise InputError("no such file: {path}", path=source) from exc
-        except PermissionError as exc:
-            raise InputError("cannot read {path}: permission denied", path=source) from exc
-        except OSError as exc:
-            problem = f"cannot read {{path}}: {exc.strerror or exc}"
-            raise InputError(problem, path=source) from exc
-    if len(raw) > max_bytes:
-        raise _too_large("standard input" if source == STDIN else source, max_bytes)
+    except (OSError, ValueError) as exc:  # ValueError: a closed file object
+        problem = f"cannot read {{path}}: {getattr(exc, 'strerror', None) or exc}"
+        raise InputError(problem, path="standard input") from exc
+    if raw is None:  # a non-blocking descriptor with nothing to read yet
+        raise InputError("cannot read {path}: no data is ready", path="standard input")
     return raw
+
+
+def _read_file(source: str, max_bytes: int) -> bytes:
+    """At most `max_bytes` + 1 bytes of a regular file (issue 11, point 8: a FIFO, device
+    or socket is refused before it is opened; it is opened without blocking, and checked
+    again once open, so that one swapped in meanwhile cannot hang the run either)."""
+    try:
+        _check_regular(os.stat(source).st_mode, source)
+        descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with open(descriptor, "rb") as handle:
+            _check_regular(os.fstat(descriptor).st_mode, source)
+            os.set_blocking(descriptor, True)
+            return handle.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InputError("no such file: {path}", path=source) from exc
+    except PermissionError as exc:
+        raise InputError("cannot read {path}: permission denied", path=source) from exc
+    except IsADirectoryError as exc:
+        raise InputError("{path} is a directory, not an article file", path=source) from exc
+    except OSError as exc:
+        problem = f"cannot read {{path}}: {exc.strerror or exc}"
+        raise InputError(problem, path=source) from exc
+
+
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(mode: int, source: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise InputError("{path} is a directory, not an article file", path=source)
+    if not stat.S_ISREG(mode):
+        kind = next((kind for test, kind in _SPECIAL_FILES if test(mode)), "a special file")
+        problem = f"{{path}} is {kind}, not a regular file: only files are read"
+        raise InputError(problem, path=source)
 
 
 def _too_large(name: str, max_bytes: int) -> InputError:
@@ -163,91 +202,6 @@ def _size(count: int) -> str:
         if count >= scale:
             return f"{count / scale:g} {unit}"
     return f"{count} bytes"
-
-
-def decode(raw: bytes, name: str, *, html: bool = False) -> str:
-    """Text from bytes: a byte-order mark, else UTF-8, else (for a web page) the declared
-    charset, else the legacy encoding charset-normalizer finds; binary data is an error."""
-    for bom, encoding in _BOMS:
-        if raw.startswith(bom):
-            try:
-                return _checked_text(raw.decode(encoding), name)
-            except UnicodeDecodeError as exc:
-                label = encoding.removesuffix("-sig").upper()
-                problem = (
-                    f"{{path}} starts with a {label} byte-order mark but is not valid {label} text"
-                )
-                raise InputError(problem, path=name) from exc
-    if b"\x00" in raw:
-        raise InputError("{path} is a binary file, not text", path=name)
-    try:
-        return _checked_text(raw.decode("utf-8"), name)
-    except UnicodeDecodeError:
-        pass
-    if _mostly_utf8(raw):
-        return _checked_text(raw.decode("utf-8", errors="replace"), name)
-    candidates = [_declared_charset(raw)] if html else []
-    candidates.append(_legacy_encoding(raw))
-    for encoding in candidates:
-        if encoding is None:
-            continue
-        try:
-            return _checked_text(raw.decode(encoding), name)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    problem = "{path} is not readable text (a binary file, or an unknown encoding)"
-    raise InputError(problem, path=name)
-
-
-def _mostly_utf8(raw: bytes) -> bool:
-    text = raw.decode("utf-8", errors="replace")
-    invalid = text.count("\ufffd") - raw.count("\ufffd".encode())
-    valid = sum(1 for character in text if character > "\x7f" and character != "\ufffd")
-    return valid >= _UTF8_MAJORITY * invalid
-
-
-def _declared_charset(raw: bytes) -> str | None:
-    """The charset a page's <meta> declares, as a Python codec name; None if unknown."""
-    found = _DECLARED_CHARSET.search(raw[:8192])
-    if not found:
-        return None
-    try:
-        encoding = codecs.lookup(found.group(1).decode("ascii")).name.replace("-", "_")
-    except LookupError:
-        return None
-    return "cp1252" if encoding in _AS_CP1252 else encoding
-
-
-def _legacy_encoding(raw: bytes) -> str | None:
-    """charset-normalizer's guess, preferring windows-1252 (the encoding of French text on
-    Windows, a superset of latin-1) whenever it reads the bytes as cleanly as the best guess:
-    on short texts the detector often ranks a Baltic or Central European code page first."""
-    from charset_normalizer import from_bytes
-
-    matches = from_bytes(raw)
-    best = matches.best()
-    if best is None:
-        return None
-    for candidate in matches:
-        if (
-            "cp1252" in candidate.could_be_from_charset
-            and candidate.percent_chaos <= best.percent_chaos + 1.0
-        ):
-            return "cp1252"
-    return best.encoding
-
-
-def _checked_text(text: str, name: str) -> str:
-    """`text` unless it is mostly control or unassigned characters, as decoded binary is."""
-    odd = sum(
-        1
-        for character in text
-        if character == "\ufffd"
-        or (unicodedata.category(character) in ("Cc", "Co", "Cn") and character not in "\t\n\r\f\v")
-    )
-    if odd * 100 > len(text):
-        raise InputError("{path} is a binary file, not text", path=name)
-    return text
 
 
 def extract_html(html: str) -> tuple[str | None, list[str], list[str]]:

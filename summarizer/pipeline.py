@@ -204,6 +204,7 @@ class Summarizer:
                 keep_boilerplate=options.keep_boilerplate,
                 name=article.name,
                 max_bytes=self.config.max_input_bytes,
+                summarize=options.summarize,
             )
         paragraphs = document.paragraphs
         if options.source_language:

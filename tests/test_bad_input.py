@@ -6,6 +6,7 @@ code 1, never a traceback, and leaves the input as it was. One table, one row pe
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from summarizer.cli import cli
 from summarizer.config import DEFAULT_MAX_INPUT_BYTES
 from tests.articles import FRENCH_ARTICLE
+from tests.processes import child_env, summarizer_command
 
 GERMAN = (
     "Der Stadtrat hat am Dienstagabend den Haushalt für das kommende Jahr beschlossen. "
@@ -65,6 +67,12 @@ def symlink_loop(tmp: Path) -> list[str]:
     return [str(tmp / "loop-a.txt")]
 
 
+def fifo(tmp: Path) -> list[str]:
+    # Read, it would block until a writer came: refused before it is opened (issue 11, 8).
+    os.mkfifo(tmp / "pipe.txt")
+    return [str(tmp / "pipe.txt")]
+
+
 def directory(tmp: Path) -> list[str]:
     (tmp / "folder").mkdir()
     return [str(tmp / "folder")]
@@ -112,6 +120,7 @@ BAD_INPUTS = [
     pytest.param(symlink_loop, "cannot read", id="unreadable-symlink-loop"),
     pytest.param(missing, "no such file or folder", id="missing"),
     pytest.param(directory, "is a folder: give -o OUTDIR", id="directory-as-file"),
+    pytest.param(fifo, "pipe.txt is a FIFO (named pipe), not a regular file", id="fifo"),
     pytest.param(
         html_file("<html><body><nav>Menu</nav><script>x()</script></body></html>"),
         "no article text found in",
@@ -203,3 +212,29 @@ def test_a_read_only_output_folder_is_one_line_and_the_input_is_untouched(tmp_pa
         assert article.read_text(encoding="utf-8") == FRENCH_ARTICLE
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize("command", ["translate", "summarize"])
+def test_empty_input_says_what_there_is_no_text_for(
+    command, tmp_path, tiny_config, isolated_environment
+):
+    empty = tmp_path / "empty.txt"
+    empty.write_text(" \n")
+    result = CliRunner().invoke(cli, [command, str(empty), "--config", str(tiny_config), "-q"])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {empty} is empty: there is no text to {command}\n"
+
+
+def test_closed_stdin_is_one_line_and_exit_1(tmp_path, tiny_config):
+    # `summarizer translate - <&-`: Python starts with sys.stdin set to None.
+    result = subprocess.run(
+        summarizer_command("translate", "-", "--config", tiny_config, "-q"),
+        cwd=tmp_path,
+        env=child_env(SUMMARIZER_CACHE_DIR=str(tmp_path / "cache")),
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "Error: standard input is closed: there is no article to read\n"

@@ -1,11 +1,16 @@
 """Bytes -> clean paragraphs: encodings, saved web pages, limits. Every input is made here."""
 
 import io
+import os
 import random
+import re
+import socket
 import sys
+import threading
 
 import pytest
 
+from summarizer.decoding import decode
 from summarizer.documents import (
     Document,
     parse_text,
@@ -234,3 +239,155 @@ def test_plain_text_articles_are_unchanged_and_have_no_title():
         document = parse_text(article)
         assert document.paragraphs == split_paragraphs(article)
         assert document.title is None
+
+
+# --- UTF-8 with stray bytes, mojibake and binary (issue 11, points 14 and 15) -----------
+
+# Written for these tests: a short French article in which "l'" appears twice.
+STRAY_BASE = (
+    "Le conseil municipal de Besançon s'est réuni mercredi soir, à la mairie. "
+    "Selon l'adjointe chargée des écoles, le chantier durera près d'un an.\n\n"
+    "Les élèves de l'école Victor-Hugo seront accueillis dans des préfabriqués dès "
+    "la rentrée de septembre, a précisé le maire.\n"
+)
+# Anything a CJK codec produces: kana, CJK ideographs, Hangul, half- and full-width forms.
+CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
+def with_cp1252_apostrophes(text: str) -> bytes:
+    """`text` in UTF-8 but for its "l'" and "d'", pasted from a cp1252 word processor."""
+    raw = text.encode()
+    for article in (b" l'", b" d'"):
+        raw = raw.replace(article, article[:-1] + b"\x92")
+    return raw
+
+
+@pytest.mark.parametrize(
+    "text",
+    [STRAY_BASE, "Selon l'adjointe, le chantier durera près d'un an.\n"],
+    ids=["article", "one-accent"],
+)
+def test_utf8_with_stray_cp1252_apostrophes_stays_utf8(tmp_path, text):
+    raw = with_cp1252_apostrophes(text)
+    assert raw.count(b"\x92") >= 2
+    document = read_document(write(tmp_path, "a.txt", raw))
+    expected = text.replace(" l'", " l\u2019").replace(" d'", " d\u2019")
+    assert document.text == parse_text(expected).text
+    assert not CJK.search(document.text)
+
+
+def test_an_encoded_surrogate_in_utf8_text_becomes_replacement_characters(tmp_path):
+    raw = STRAY_BASE.encode().replace(b"mercredi", b"mercredi \xed\xa0\x80")
+    document = read_document(write(tmp_path, "a.txt", raw))
+    expected = STRAY_BASE.replace("mercredi", "mercredi \ufffd\ufffd\ufffd")
+    assert document.text == parse_text(expected).text
+
+
+def test_ascii_text_with_a_stray_cp1252_byte_reads_it_as_cp1252(tmp_path):
+    raw = b"Le maire l\x92a dit hier soir a la radio locale, sans plus de details.\n"
+    assert read_document(write(tmp_path, "a.txt", raw)).text == (
+        "Le maire l\u2019a dit hier soir a la radio locale, sans plus de details."
+    )
+
+
+# Written for this test: a city council news item in Japanese, Chinese and Korean.
+CJK_TEXTS = {
+    "shift_jis": "市議会は昨日、新しい図書館の計画を承認した。工事は来年の春に始まる予定だ。",
+    "euc_jp": "市議会は昨日、新しい図書館の計画を承認した。工事は来年の春に始まる予定だ。",
+    "gbk": "市议会昨天批准了新图书馆的建设计划。市长说，工程将于明年春天开始。",
+    "euc_kr": "시의회는 어제 새 도서관 건설 계획을 승인했다. 공사는 내년 봄에 시작된다.",
+}
+
+
+@pytest.mark.parametrize("encoding", CJK_TEXTS)
+def test_cjk_text_in_a_legacy_encoding_is_still_read(tmp_path, encoding):
+    # Stray bytes never make a CJK reading; CJK text in its own legacy encoding still does.
+    text = CJK_TEXTS[encoding] * 2
+    document = read_document(write(tmp_path, "a.txt", text.encode(encoding)))
+    assert document.text == parse_text(text).text
+    page_with_charset = f'<!DOCTYPE html><html><head><meta charset="{encoding}"></head>'
+    raw = f"{page_with_charset}<body><p>{text}</p></body></html>".encode(encoding)
+    assert text in decode(raw, "a.html", html=True)
+
+
+def test_scraped_utf8_full_of_replacement_characters_is_text(tmp_path):
+    text = "Le pr\ufffdsident a \ufffdt\ufffd re\ufffdu \ufffd l\ufffdElys\ufffde hier.\n" * 3
+    assert read_document(write(tmp_path, "a.txt", text.encode())).text == parse_text(text).text
+
+
+def test_mojibake_is_text(tmp_path):
+    # UTF-8 read as latin-1 and saved again: C1 control characters inside, still text.
+    mojibake = STRAY_BASE.replace("'", "\u2019").encode().decode("latin-1")
+    document = read_document(write(tmp_path, "a.txt", mojibake.encode()))
+    assert document.text == parse_text(mojibake).text
+
+
+@pytest.mark.parametrize("control", ["\x1b", "\x01", "\x7f"])
+def test_text_full_of_control_characters_is_binary(tmp_path, control):
+    text = f"Le maire{control} a parlé.{control}\n" * 20
+    with pytest.raises(InputError, match="binary"):
+        read_document(write(tmp_path, "a.txt", text.encode()))
+
+
+# --- what may be read (issue 11, points 8 and 20) --------------------------------------
+
+
+def read_in_thread(path: str) -> BaseException | None:
+    """What read_document raised; fails the test if it still runs after 10 s (a hang)."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            read_document(path)
+            outcome.append(None)
+        except BaseException as exc:  # handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), f"reading {path} hangs"
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_at_once_naming_its_path(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    error = read_in_thread(str(fifo))
+    assert isinstance(error, InputError)
+    assert str(error) == f"{fifo} is a FIFO (named pipe), not a regular file: only files are read"
+
+
+def test_a_fifo_swapped_in_after_the_check_does_not_hang(tmp_path, monkeypatch):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    regular = os.stat(__file__)
+    monkeypatch.setattr(os, "stat", lambda path, *args, **kwargs: regular)
+    error = read_in_thread(str(fifo))
+    assert isinstance(error, InputError) and "is a FIFO" in str(error)
+
+
+def test_devices_and_sockets_are_refused(tmp_path):
+    with pytest.raises(InputError, match=r"^/dev/null is a character device, not a regular"):
+        read_document("/dev/null")
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(InputError, match="is a socket, not a regular file"):
+            read_document(str(path))
+
+
+def test_closed_stdin_is_one_input_error(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(InputError, match=r"^standard input is closed: there is no article"):
+        read_document("-")
+
+
+def test_the_empty_input_message_names_what_the_text_was_for(tmp_path):
+    path = write(tmp_path, "empty.txt", b"\n \n")
+    with pytest.raises(InputError, match=r"is empty: there is no text to summarize$"):
+        read_document(path)
+    with pytest.raises(InputError, match=r"is empty: there is no text to translate$"):
+        read_document(path, summarize=False)
+    with pytest.raises(InputError, match=r"is empty: there is no text to translate$"):
+        parse_text(" ", summarize=False)

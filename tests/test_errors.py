@@ -215,5 +215,5 @@ def test_a_failure_names_its_input_once_by_the_errors_path_field(tmp_path, tiny_
     assert sorted(failures) == [
         f"failed: {corpus / 'a.txt'}: no translator for language 'de' in {config_path}; "
         f'add de = "MODEL" (or "*" = "MODEL") under [pipeline.translators]',
-        f"failed: {corpus / 'empty.txt'} is empty: there is no text to summarize",
+        f"failed: {corpus / 'empty.txt'} is empty: there is no text to translate",
     ]

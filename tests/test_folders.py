@@ -259,7 +259,7 @@ def test_quiet_folder_run_prints_only_failures(tmp_path, tiny_config):
     result = invoke("translate", corpus, "-o", tmp_path / "out", "-q", "--config", tiny_config)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"failed: {corpus / 'empty.txt'} is empty: there is no text to summarize"
+        f"failed: {corpus / 'empty.txt'} is empty: there is no text to translate"
     ]
 
 

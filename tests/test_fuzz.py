@@ -13,13 +13,15 @@ drop) needs to follow.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from summarizer.cache import NullCache
-from summarizer.documents import decode, join_paragraphs, split_paragraphs
+from summarizer.decoding import decode
+from summarizer.documents import join_paragraphs, split_paragraphs
 from summarizer.errors import InputError
 from summarizer.segment import split_sentences, split_to_fit
 from tests.fakes import FakeModel, spec, translate_one
@@ -131,3 +133,41 @@ def test_the_whole_text_path_loses_nothing_and_raises_only_input_errors(raw):
 @given(st.one_of(st.binary(max_size=20000), ANY_TEXT.map(str.encode)))
 def test_the_whole_text_path_at_length(raw):
     check_text_path(raw)
+
+
+# --- stray bytes in UTF-8 (issue 11, point 14) -----------------------------------------
+
+LATIN_WORDS = [
+    "Le", "maire", "a", "déclaré", "l'été", "où", "élèves", "garçon", "cœur", "Noël",
+    "3 000 €", "«", "»", "naïf", "Ça", "très", "dit-il.", "\n\n", "août", "école",
+]  # fmt: skip
+LATIN_TEXT = st.lists(st.sampled_from(LATIN_WORDS), min_size=1, max_size=40).map(" ".join)
+# What a CJK codec would make of stray bytes: kana, ideographs, Hangul, half/full width forms.
+CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+# Up to this many stray bytes, a text with one accented letter is still read as UTF-8 (more
+# than that many invalid bytes per valid character is what a cp1252 file looks like).
+MAX_STRAYS = 8
+
+
+@FUZZ
+@given(st.data())
+def test_stray_bytes_in_latin_utf8_never_give_cjk_and_keep_every_valid_character(data):
+    text = data.draw(LATIN_TEXT)
+    count = data.draw(st.integers(min_value=1, max_value=min(MAX_STRAYS, len(text) + 1)))
+    where = st.integers(min_value=0, max_value=len(text))
+    places = sorted(data.draw(st.lists(where, min_size=count, max_size=count, unique=True)))
+    strays = data.draw(st.lists(st.integers(0x80, 0xFF), min_size=count, max_size=count))
+    raw = b"".join(
+        text[start:end].encode() + (bytes([stray]) if stray is not None else b"")
+        for start, end, stray in zip(
+            [0, *places], [*places, len(text)], [*strays, None], strict=True
+        )
+    )
+    decoded = decode(raw, "fuzz.txt")
+    assert not CJK.search(decoded)
+    # One character per stray byte, where it was; everything else exactly as written.
+    assert len(decoded) == len(text) + count
+    kept = list(decoded)
+    for place in places:  # left to right: each removal puts the next stray at its place
+        del kept[place]
+    assert "".join(kept) == text

@@ -145,6 +145,7 @@ class _Runner:
                 str(job.source),
                 keep_boilerplate=self.options.keep_boilerplate,
                 max_bytes=self.summarizer.config.max_input_bytes,
+                summarize=self.options.summarize,
             )
         except SummarizerError as exc:
             self._fail(job, exc)
