@@ -243,9 +243,10 @@ def test_temporary_files_of_killed_runs_are_removed(tmp_path, tiny_config):
     write_corpus(corpus, 1)
     out = tmp_path / "out" / "section-0" / "day-0"
     out.mkdir(parents=True)
-    dead = out / ".article-0000.txt.999999999.x1y2z3.tmp"
+    # Temporary names are the tool's own (issue 11, point 3): .summarizer-tmp-PID-RANDOM.tmp
+    dead = out / ".summarizer-tmp-999999999-0123456789abcdef.tmp"
     dead.write_text("half")
-    alive = out / f".article-0000.txt.{os.getpid()}.abcdef.tmp"
+    alive = out / f".summarizer-tmp-{os.getpid()}-abcdef0123456789.tmp"
     alive.write_text("in progress")
     invoke("translate", corpus, "-o", tmp_path / "out", "--config", tiny_config, "-q")
     assert not dead.exists()
