@@ -122,7 +122,12 @@ def write_atomically(path: str | Path, content: str, *, root: str | Path | None 
 def write_into(path: str | Path, content: str) -> None:
     """Write into an existing FIFO or character device (never replaced). A FIFO no process
     reads from is an error, not a wait."""
-    handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK | _CLOEXEC)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK | _CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OSError(exc.errno, "it is a FIFO and no process reads from it", path) from exc
+        raise
     os.set_blocking(handle, True)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(content)
