@@ -269,3 +269,33 @@ def test_outputs_and_manifest_honour_the_umask(tmp_path, tiny_config, umask):
     ]
     assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o666 & ~umask}
     assert stat.S_IMODE((tmp_path / "out" / "section-0").stat().st_mode) == 0o777 & ~umask
+
+
+# Siblings: what lies where one output should go fails that document only; a long -o name.
+
+
+def test_a_folder_or_fifo_in_place_of_an_output_fails_that_document_only(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 3, folders=1)
+    out = tmp_path / "out"
+    (out / "section-0" / "day-0" / "article-0000.txt").mkdir(parents=True)
+    (out / "section-0" / "day-1").mkdir()
+    os.mkfifo(out / "section-0" / "day-1" / "article-0001.txt")
+    with within(120):
+        result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1, result.output
+    assert "1 written, 0 already up to date, 2 failed" in result.stderr
+    assert "it is a folder, which is never followed or replaced" in result.stderr
+    assert "it is a named pipe (FIFO), which is never" in result.stderr
+    assert stat.S_ISFIFO(os.lstat(out / "section-0" / "day-1" / "article-0001.txt").st_mode)
+    assert (out / "section-0" / "day-2" / "article-0002.txt").is_file()
+
+
+def test_a_single_output_with_a_long_name_is_written(tmp_path, tiny_config):
+    article = tmp_path / "a.txt"
+    article.write_text(french_article(1), encoding="utf-8")
+    output = tmp_path / ("o" * 251 + ".txt")
+    result = invoke("translate", article, "-o", output, "--config", tiny_config)
+    assert result.exit_code == 0, result.output
+    assert output.is_file()
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]

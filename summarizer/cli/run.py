@@ -131,9 +131,7 @@ def _process(
     single = jobs.is_single(paths, output)
     if "-" in paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
-    jobs.check_inputs(paths)
-    if single and output is not None:
-        _check_single_output(paths[0], output)
+    _check_paths(paths, output, single)
     options = RunOptions(
         source_language=source_lang, summarize=summarize, keep_boilerplate=keep_boilerplate
     )
@@ -167,10 +165,14 @@ def _process(
     _report(single, output, quiet, progress)
 
 
-def _check_single_output(source: str, output: str) -> None:
-    """An output file that is an input, a link or a special file is a usage error."""
+def _check_paths(paths: tuple[str, ...], output: str | None, single: bool) -> None:
+    """Every input exists; one file's output file is not an input, a link or a special
+    file (a usage error)."""
+    jobs.check_inputs(paths)
+    if not single or output is None:
+        return
     try:
-        jobs.check_single_output(source, Path(output))
+        jobs.check_single_output(paths[0], Path(output))
     except OutputError as exc:
         raise click.BadParameter(exc.describe(), param_hint="-o") from exc
 
