@@ -263,7 +263,7 @@ def check_single_output(source: str, output: Path) -> bool:
     if stat.S_ISLNK(linked.st_mode):
         raise OutputError(output, "it is a symbolic link, which is never replaced")
     if (status.st_dev, status.st_ino) == _source_identity(source):
-        shown = "standard input" if source == STDIN else files.printable(source)
+        shown = "(standard input)" if source == STDIN else files.printable(source)
         raise OutputError(output, f"it is the input {shown}, which is never overwritten")
     return False
 
