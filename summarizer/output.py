@@ -1,14 +1,23 @@
-"""A result rendered as text, markdown or JSON, and files written whole or not at all."""
+"""A result rendered as text, markdown or JSON. Files are written by `summarizer.files`."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
+from summarizer.files import write_atomically
 from summarizer.pipeline import Result
+
+__all__ = [
+    "EXTENSIONS",
+    "RENDERERS",
+    "english_text",
+    "render_json",
+    "render_json_line",
+    "render_markdown",
+    "render_text",
+    "write_atomically",
+]
 
 
 def english_text(result: Result) -> str:
@@ -45,21 +54,3 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "json": render_json,
 }
 EXTENSIONS = {"text": ".txt", "markdown": ".md", "json": ".json"}
-
-
-def write_atomically(path: Path, content: str) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The pid in the name lets a later run tell a killed run's leftovers from live files.
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)

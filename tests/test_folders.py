@@ -10,6 +10,7 @@ import pytest
 
 from summarizer import documents, jobs
 from summarizer.engines import load_model
+from summarizer.errors import InputError
 from summarizer.options import RunOptions
 from summarizer.pipeline import Article, Summarizer
 from summarizer.progress import Progress
@@ -22,6 +23,7 @@ from tests.articles import (
 )
 from tests.fakes import FakeModel
 from tests.processes import invoke
+from tests.test_output_safety import within
 
 
 def manifest(outdir: Path) -> list[dict]:
@@ -243,9 +245,10 @@ def test_temporary_files_of_killed_runs_are_removed(tmp_path, tiny_config):
     write_corpus(corpus, 1)
     out = tmp_path / "out" / "section-0" / "day-0"
     out.mkdir(parents=True)
-    dead = out / ".article-0000.txt.999999999.x1y2z3.tmp"
+    # Temporary names are the tool's own (issue 11, point 3): .summarizer-tmp-PID-RANDOM.tmp
+    dead = out / ".summarizer-tmp-999999999-0123456789abcdef.tmp"
     dead.write_text("half")
-    alive = out / f".article-0000.txt.{os.getpid()}.abcdef.tmp"
+    alive = out / f".summarizer-tmp-{os.getpid()}-abcdef0123456789.tmp"
     alive.write_text("in progress")
     invoke("translate", corpus, "-o", tmp_path / "out", "--config", tiny_config, "-q")
     assert not dead.exists()
@@ -336,3 +339,179 @@ def test_unwritable_output_folder_is_one_clear_error_inputs_untouched(tmp_path, 
     assert result.stderr.startswith(f"Error: cannot write in {blocker / 'out'}: Not a directory")
     assert result.stderr.count("\n") == 1
     assert all(path.read_bytes() == content for path, content in originals.items())
+
+
+# Issue 11: inputs a folder run must neither hang on, crash on, hide nor merge.
+
+
+def test_special_files_are_refused_with_their_path_and_never_opened(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2, folders=1)
+    fifo = corpus / "pipe.txt"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    with within(120):  # a FIFO opened for reading waits for a writer forever
+        result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+        assert result.exit_code == 1, result.output
+        assert f"failed: {fifo}: it is a named pipe (FIFO), not an article file" in result.stderr
+        assert "2 written, 0 already up to date, 1 failed" in result.stderr
+        rows = {row["input"]: row for row in manifest(out)}
+        assert rows[str(fifo)]["status"] == "failed"
+
+        result = invoke("translate", fifo, "--config", tiny_config)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1
+        assert result.stderr.startswith(f"Error: {fifo} is a named pipe (FIFO)")
+
+
+def test_a_file_name_that_is_not_utf8_is_processed_and_shown_escaped(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    raw = os.path.join(os.fsencode(corpus), b"caf\xe9.txt")
+    with open(raw, "wb") as handle:
+        handle.write(french_article(1).encode())
+    (corpus / "empty.txt").write_text("")
+    (corpus / "b.txt").write_text(french_article(2), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1, result.output  # empty.txt
+    rows = {row["input"]: row for row in manifest(out)}
+    escaped = f"{corpus}/caf\\xe9.txt"
+    assert rows[escaped]["status"] == "written" and rows[escaped]["output"] == "caf\\xe9.txt"
+    assert os.path.isfile(os.path.join(os.fsencode(out), b"caf\xe9.txt"))
+    assert "2 written, 0 already up to date, 1 failed" in result.stderr
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert (
+        rows[escaped]["fingerprint"]
+        == {r["input"]: r for r in manifest(out)}[escaped]["fingerprint"]
+    )
+    assert "0 written, 2 already up to date, 1 failed" in result.stderr
+    result = invoke("translate", corpus, "--format", "json", "-q", "--config", tiny_config)
+    inputs = {json.loads(line)["input"] for line in result.stdout.splitlines()}
+    assert escaped in inputs
+
+
+def test_a_named_folder_inside_the_output_folder_is_searched_whole(tmp_path, tiny_config):
+    articles = tmp_path / "articles"
+    (articles / "2024").mkdir(parents=True)
+    (articles / "a.txt").write_text(french_article(1), encoding="utf-8")
+    (articles / "2024" / "b.txt").write_text(french_article(2), encoding="utf-8")
+    result = invoke("translate", "articles", "-o", ".", "--config", tiny_config)  # cwd: tmp_path
+    assert result.exit_code == 0, result.output
+    assert "2 written" in result.stderr
+    assert (tmp_path / "a.txt").is_file() and (tmp_path / "2024" / "b.txt").is_file()
+    assert sorted(row["output"] for row in manifest(tmp_path)) == ["2024/b.txt", "a.txt"]
+
+
+def test_globs_match_extensions_in_any_case_and_paths_with_a_slash(tmp_path):
+    corpus = tmp_path / "corpus"
+    for name in ("PAGE.HTML", "NOTE.TXT", "fr/a.txt", "fr/sub/b.txt", "en/c.txt", "d.md"):
+        (corpus / name).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / name).write_text("x")
+
+    def found(*globs):
+        plan = jobs.plan_run([corpus], tmp_path / "out", "text", globs or jobs.DEFAULT_GLOBS)
+        return sorted(job.source.relative_to(corpus).as_posix() for job in plan.jobs)
+
+    assert found() == ["NOTE.TXT", "PAGE.HTML", "en/c.txt", "fr/a.txt", "fr/sub/b.txt"]
+    assert found("fr/*.txt") == ["fr/a.txt", "fr/sub/b.txt"]
+    assert found("*.TXT") == ["NOTE.TXT", "en/c.txt", "fr/a.txt", "fr/sub/b.txt"]
+    with pytest.raises(InputError, match="no input files matched"):
+        found("note.txt")  # only the extension ignores case
+    assert found("*.md") == ["d.md"]
+
+
+def test_nothing_matched_is_an_error(tmp_path, tiny_config):
+    write_corpus(tmp_path / "corpus", 2)
+    for extra in ([], ["--format", "json"]):
+        args = ("translate", tmp_path / "corpus", "--glob", "*.pdf", "--config", tiny_config)
+        result = invoke(*args, *([] if extra else ["-o", tmp_path / "out"]), *extra)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith("Error: no input files matched *.pdf in ")
+        assert result.stderr.count("\n") == 1
+
+
+def test_inputs_that_would_share_an_output_keep_their_extension(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x.expected.txt").write_text(french_article(1), encoding="utf-8")
+    page = f"<html><body><p>{french_article(2)}</p></body></html>"
+    (corpus / "x.expected.html").write_text(page, encoding="utf-8")
+    (corpus / "y.htm").write_text(page, encoding="utf-8")
+    (corpus / "y.html").write_text(page, encoding="utf-8")
+    (corpus / "z.html").write_text(page, encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 0, result.output
+    assert {row["input"]: row["output"] for row in manifest(out)} == {
+        str(corpus / "x.expected.txt"): "x.expected.txt",
+        str(corpus / "x.expected.html"): "x.expected.html.txt",
+        str(corpus / "y.htm"): "y.htm.txt",
+        str(corpus / "y.html"): "y.html.txt",
+        str(corpus / "z.html"): "z.txt",
+    }
+
+
+def test_json_lines_report_each_failed_input_on_stdout(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2, folders=1)
+    (corpus / "empty.txt").write_text("")
+    os.mkfifo(corpus / "pipe.txt")
+    with within(120):
+        result = invoke("translate", corpus, "--format", "json", "-q", "--config", tiny_config)
+    assert result.exit_code == 1
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    failures = {obj["input"]: obj["error"] for obj in objects if set(obj) == {"input", "error"}}
+    assert set(failures) == {str(corpus / "empty.txt"), str(corpus / "pipe.txt")}
+    assert "is empty" in failures[str(corpus / "empty.txt")]
+    assert len(objects) == 4
+
+
+def test_a_tree_of_every_bad_input_class_finishes_and_a_rerun_writes_nothing_new(
+    tmp_path, tiny_config
+):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2, folders=1)
+    os.mkfifo(corpus / "pipe.txt")
+    with open(os.path.join(os.fsencode(corpus), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(french_article(3).encode())
+    long_name = "l" * 236 + ".txt"
+    (corpus / long_name).write_text(french_article(4), encoding="utf-8")
+    stray = french_article(5).encode().replace(b" l'", b" l\x92", 2)
+    (corpus / "stray.txt").write_bytes(stray)
+    mojibake = french_article(6) + "\ufffd" * 40
+    (corpus / "mojibake.txt").write_text(mojibake, encoding="utf-8")
+    (corpus / "UPPER.TXT").write_text(french_article(7), encoding="utf-8")
+    (corpus / "same.txt").write_text(french_article(8), encoding="utf-8")
+    (corpus / "same.html").write_text(f"<html><body><p>{french_article(9)}</p></body></html>")
+    (corpus / "empty.txt").write_text("")
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "victim.txt").write_text("victim")
+    (out / ".manifest.jsonl.partial").symlink_to(tmp_path / "victim.txt")
+
+    with within(300):
+        result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stderr
+    rows = {row["input"]: row for row in manifest(out)}
+    assert len(rows) == 11
+    failed = {name for name, row in rows.items() if row["status"] == "failed"}
+    assert {str(corpus / "pipe.txt"), str(corpus / "empty.txt")} <= failed
+    assert failed <= {str(corpus / name) for name in ("pipe.txt", "empty.txt", "mojibake.txt")}
+    for name in failed:
+        assert any(line.startswith(f"failed: {name}") for line in result.stderr.splitlines())
+    written = {row["output"] for row in rows.values() if row["status"] == "written"}
+    assert {"caf\\xe9.txt", long_name, "stray.txt", "UPPER.txt", "same.txt", "same.html.txt"} <= (
+        written
+    )
+    assert f"not journalling to {out / '.manifest.jsonl.partial'}" in result.stderr
+    assert (tmp_path / "victim.txt").read_text() == "victim"
+
+    before = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    with within(300):
+        again = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+    assert again.exit_code == 1
+    assert f"0 written, {len(written)} already up to date, {len(failed)} failed" in again.stderr
+    after = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    del before[out / "manifest.jsonl"], after[out / "manifest.jsonl"]
+    assert after == before

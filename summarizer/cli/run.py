@@ -14,7 +14,8 @@ from summarizer import jobs
 from summarizer.cli import apply, cli, run_options
 from summarizer.cli.errors import EXIT_FAILURE, reports_errors, warn
 from summarizer.config import ENGINES
-from summarizer.errors import InputError
+from summarizer.errors import InputError, OutputError
+from summarizer.files import printable
 from summarizer.options import RunOptions
 from summarizer.progress import Progress
 
@@ -35,17 +36,21 @@ def article_options(command: Any) -> Any:
         click.option(
             "-o",
             "--output",
-            type=click.Path(path_type=Path),
-            help="For one file: write to this file. For folders or several files: the "
-            "output folder, mirroring the input tree (OUTDIR/REL/NAME.txt|.md|.json).",
+            # A str, not a Path: a trailing slash ("-o new/") says a folder is meant.
+            type=click.Path(),
+            help="For one file: write to this file (an existing input, link or special "
+            "file is refused; a FIFO or device is written into). For folders, several "
+            "files, or a name ending in /: the output folder, mirroring the input tree "
+            "(OUTDIR/REL/NAME.txt|.md|.json).",
         ),
         click.option(
             "--glob",
             "globs",
             multiple=True,
             metavar="PATTERN",
-            help="Which files to take from folders (repeatable) "
-            f"[default: {' '.join(jobs.DEFAULT_GLOBS)}].",
+            help="Which files to take from folders (repeatable): a pattern matches the "
+            "file name, or with a slash the path under the folder (fr/*.txt); extensions "
+            f"match in any case [default: {' '.join(jobs.DEFAULT_GLOBS)}].",
         ),
         click.option(
             "--source-lang",
@@ -104,7 +109,7 @@ def _process(
     summarize: bool,
     paths: tuple[str, ...],
     output_format: str,
-    output: Path | None,
+    output: str | None,
     globs: tuple[str, ...],
     source_lang: str | None,
     engine: str | None,
@@ -126,7 +131,7 @@ def _process(
     single = jobs.is_single(paths, output)
     if "-" in paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
-    jobs.check_inputs(paths)
+    _check_paths(paths, output, single)
     options = RunOptions(
         source_language=source_lang, summarize=summarize, keep_boilerplate=keep_boilerplate
     )
@@ -160,7 +165,19 @@ def _process(
     _report(single, output, quiet, progress)
 
 
-def _check_folder_run(paths: tuple[str, ...], output: Path | None, output_format: str) -> None:
+def _check_paths(paths: tuple[str, ...], output: str | None, single: bool) -> None:
+    """Every input exists; one file's output file is not an input, a link or a special
+    file (a usage error)."""
+    jobs.check_inputs(paths)
+    if not single or output is None:
+        return
+    try:
+        jobs.check_single_output(paths[0], Path(output))
+    except OutputError as exc:
+        raise click.BadParameter(exc.describe(), param_hint="-o") from exc
+
+
+def _check_folder_run(paths: tuple[str, ...], output: str | None, output_format: str) -> None:
     """Folders and several files need an output folder, or JSON Lines on stdout."""
     if output is None:
         if output_format == "json":
@@ -170,8 +187,9 @@ def _check_folder_run(paths: tuple[str, ...], output: Path | None, output_format
             f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout",
             path=paths[0] if len(paths) == 1 else None,
         )
-    if output.exists() and not output.is_dir():
-        raise click.BadParameter(f"{output} exists and is not a folder", param_hint="-o")
+    if os.path.exists(output) and not os.path.isdir(output):
+        shown = printable(output)
+        raise click.BadParameter(f"{shown} exists and is not a folder", param_hint="-o")
     for path in map(Path, paths):
         if path.is_dir() and os.path.realpath(path) == os.path.realpath(output):
             raise click.BadParameter(
@@ -179,12 +197,12 @@ def _check_folder_run(paths: tuple[str, ...], output: Path | None, output_format
             )
 
 
-def _report(single: bool, output: Path | None, quiet: bool, progress: Progress) -> None:
+def _report(single: bool, output: str | None, quiet: bool, progress: Progress) -> None:
     """The closing line on stderr; exit 1 when a document of a folder run failed."""
     if not quiet:
         if single:
             if output is not None:
-                _message(f"wrote {output}")
+                _message(f"wrote {printable(output)}")
         else:
             _message(progress.finish())
     if progress.counts["failed"]:

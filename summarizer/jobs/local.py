@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from summarizer import files
 from summarizer.documents import Document, read_document
 from summarizer.errors import OutputError, SummarizerError
 from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
@@ -13,18 +16,20 @@ from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
     Job,
     Plan,
+    check_single_output,
     check_writable,
     plan_run,
-    remove_stale_temporaries,
-    safe_output_path,
 )
 from summarizer.options import RunOptions
-from summarizer.output import RENDERERS, render_json_line, write_atomically
+from summarizer.output import RENDERERS, render_json_line
 from summarizer.pipeline import Article, Result, Summarizer
 from summarizer.progress import Progress
 
 # documents.read_document or a stand-in with its signature.
 Reader = Callable[..., Document]
+# Writing one output failed for a reason of its own (its name, what lies in its place),
+# not the output folder's: that document fails, the others go on.
+_ONE_DOCUMENT = {errno.ENAMETOOLONG, errno.EISDIR, errno.ENOTDIR, errno.ELOOP}
 
 
 def windows(jobs: list[Job], size: int) -> Iterator[list[Job]]:
@@ -36,7 +41,7 @@ def windows(jobs: list[Job], size: int) -> Iterator[list[Job]]:
 def run(
     summarizer: Summarizer,
     inputs: Sequence[str | Path],
-    output: Path | None,
+    output: str | Path | None,
     options: RunOptions,
     output_format: str,
     *,
@@ -46,8 +51,8 @@ def run(
     read: Reader = read_document,
     window_size: int = 32,
 ) -> Plan:
-    """Run INPUTS (files, folders or "-") to OUTPUT as `plan_run` lays them out; returns
-    the plan that was run."""
+    """Run INPUTS (files, folders or "-") to OUTPUT (a name ending in "/" is a folder) as
+    `plan_run` lays them out; returns the plan that was run."""
     plan = plan_run(inputs, output, output_format, globs)
     run_plan(
         summarizer, plan, options, progress=progress, emit=emit, read=read, window_size=window_size
@@ -71,13 +76,20 @@ def run_plan(
     write into OUTDIR stops the run, since every later document would fail the same way.
     """
     progress.total = len(plan.jobs) + len(plan.refused)
-    if plan.single and plan.jobs[0].output is not None:
-        # Found out now, not after the models have run; the article is only read.
-        check_writable(plan.jobs[0].output)
+    single_output = plan.jobs[0].output if plan.single else None
+    # Found out now, not after the models have run; the article is only read.
+    if single_output is not None and not check_single_output(
+        str(plan.jobs[0].source), single_output
+    ):
+        check_writable(single_output)
     manifest = fingerprint = None
     if plan.outdir is not None:
-        manifest = Manifest(plan.outdir)
-        remove_stale_temporaries(plan.outdir)
+        try:
+            files.safe_folder(plan.outdir, "")
+        except OSError as exc:
+            raise OutputError.from_os_error(plan.outdir, exc, folder=True) from exc
+        manifest = Manifest(plan.outdir, lambda line: progress.message(f"Warning: {line}"))
+        files.remove_stale_temporaries(plan.outdir)
         fingerprint = run_fingerprint(summarizer, options, plan.output_format)
     runner = _Runner(summarizer, plan, options, progress, emit, read, manifest, fingerprint)
     failed: BaseException | None = None
@@ -92,7 +104,7 @@ def run_plan(
     finally:
         if manifest is not None:
             try:
-                manifest.close(write_atomically)
+                manifest.close()
             except SummarizerError:
                 # The run's own failure (often the same unwritable folder) says more.
                 if failed is None:
@@ -116,13 +128,16 @@ class _Runner:
         pending = [item for item in map(self._prepare, window) if item is not None]
         if not pending:
             return
-        articles = [Article(str(job.source), document) for job, document, _ in pending]
+        articles = [Article(files.printable(job.source), doc) for job, doc, _ in pending]
         outcomes = self.summarizer.run_batch(articles, self.options)
         for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
             if isinstance(outcome, SummarizerError):
                 self._fail(job, outcome)
                 continue
-            self._deliver(job, self._render(outcome))
+            refused = self._deliver(job, self._render(outcome))
+            if refused is not None:
+                self._fail(job, refused)
+                continue
             stats = outcome.stats["translation"]
             self.record(
                 Row(
@@ -173,20 +188,28 @@ class _Runner:
             return render_json_line(result)
         return RENDERERS[self.plan.output_format](result)
 
-    def _deliver(self, job: Job, content: str) -> None:
+    def _deliver(self, job: Job, content: str) -> OutputError | None:
+        """Emit or write one output; returns the error of one that cannot be written for a
+        reason of its own, and raises one that stops the run."""
         if job.output is None:
             self.emit(content)
         elif self.plan.outdir is None:
             try:
-                write_atomically(job.output, content)
+                if check_single_output(str(job.source), job.output):
+                    files.write_into(job.output, content)
+                else:
+                    files.write_atomically(job.output, content)
             except OSError as exc:
                 raise OutputError.from_os_error(job.output, exc) from exc
         else:
-            target = safe_output_path(self.plan.outdir, job.output)
             try:
-                write_atomically(target, content)
+                files.write_atomically(job.output, content, root=self.plan.outdir)
             except OSError as exc:
+                if exc.errno in _ONE_DOCUMENT:
+                    where = exc.filename or self.plan.outdir / job.output
+                    return OutputError(files.printable(where), str(exc.strerror or exc))
                 raise OutputError.from_os_error(self.plan.outdir, exc, folder=True) from exc
+        return None
 
     def _fail(self, job: Job, error: SummarizerError) -> None:
         """One document failed: a single document's run fails; a folder run goes on."""
@@ -196,15 +219,21 @@ class _Runner:
 
     def record(self, row: Row, error: SummarizerError | None = None) -> None:
         """Count and keep `row`; a failure is said in one line that names the input once:
-        the error's own line when its `path` is the input, else the input, then the line."""
+        the error's own line when its `path` is the input, else the input, then the line.
+        Without an output folder, a failure is also a JSON line: {"input": ..., "error": ...}."""
+        row.input = files.printable(row.input)
+        row.error = None if row.error is None else files.printable(row.error)
         self.progress.document(row.status)
         if row.status == "failed":
-            about_input = error is not None and str(getattr(error, "path", None)) == row.input
+            path = getattr(error, "path", None)
+            about_input = path is not None and files.printable(path) == row.input
             line = row.error if about_input else f"{row.input}: {row.error}"
             self.progress.message(f"failed: {line}")
+            if self.plan.output_format == "jsonl":
+                self.emit(json.dumps({"input": row.input, "error": row.error}) + "\n")
         if self.manifest is not None:
             self.manifest.record(row)
 
 
 def _output_name(job: Job) -> str | None:
-    return str(job.output) if job.output is not None else None
+    return files.printable(job.output) if job.output is not None else None

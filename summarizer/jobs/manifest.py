@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from summarizer import files
 from summarizer.documents import Document
 from summarizer.errors import OutputError
 from summarizer.jobs.paths import Job
@@ -23,7 +24,8 @@ JOURNAL = ".manifest.jsonl.partial"
 
 @dataclass
 class Row:
-    """One line of manifest.jsonl."""
+    """One line of manifest.jsonl. Its paths and error are `files.printable`: a file name
+    that is not UTF-8 has its bytes escaped (`caf\\xe9.txt`)."""
 
     input: str
     output: str | None
@@ -51,10 +53,16 @@ def content_fingerprint(document: Document, run_fingerprint: str) -> str:
 
 
 class Manifest:
-    """manifest.jsonl of the last run, plus the journal of a run that was killed."""
+    """manifest.jsonl of the last run, plus the journal of a run that was killed.
 
-    def __init__(self, outdir: Path) -> None:
+    Both are read and written through `files`: a link or special file in their place is
+    never read, followed or replaced. A journal that cannot be used that way is said once
+    (`warn`) and the run goes on without one (a kill then loses the rerun's skipping, never
+    an output); a manifest.jsonl that cannot be written fails the run at its end."""
+
+    def __init__(self, outdir: Path, warn: Callable[[str], None] = print) -> None:
         self.outdir = outdir
+        self.warn = warn
         self.previous: dict[str, Row] = {}
         for name in (MANIFEST, JOURNAL):
             for row in _read_rows(outdir / name):
@@ -62,29 +70,35 @@ class Manifest:
                     self.previous[row.output] = row
         self.rows: list[Row] = []
         self._journal = None
+        self._journal_refused = False
 
     def is_current(self, job: Job, fingerprint: str) -> Row | None:
         """The previous row when job's output exists and was made from the same things."""
         assert job.output is not None
-        row = self.previous.get(str(job.output))
-        if row and row.fingerprint == fingerprint and (self.outdir / job.output).is_file():
+        row = self.previous.get(files.printable(job.output))
+        if row and row.fingerprint == fingerprint and files.is_regular(self.outdir / job.output):
             return row
         return None
 
     def record(self, row: Row) -> None:
         """Keep a row, and journal it at once so a killed run does not redo the document."""
         self.rows.append(row)
+        if self._journal_refused:
+            return
         try:
             if self._journal is None:
-                self.outdir.mkdir(parents=True, exist_ok=True)
-                self._journal = open(self.outdir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115
+                self._journal = files.open_append(self.outdir, JOURNAL)
             self._journal.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
             self._journal.flush()
+        except files.RefusedPath as exc:
+            self._journal_refused = True
+            shown = files.printable(exc.filename)
+            self.warn(f"not journalling to {shown}: {exc.strerror}; going on without")
         except OSError as exc:
             raise OutputError.from_os_error(self.outdir, exc, folder=True) from exc
 
-    def close(self, write: Callable[[Path, str], None]) -> None:
-        """Write manifest.jsonl whole, then drop the journal."""
+    def close(self) -> None:
+        """Write manifest.jsonl whole, then drop the journal (only a journal of ours)."""
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -92,18 +106,18 @@ class Manifest:
             return
         lines = "".join(json.dumps(asdict(row), ensure_ascii=False) + "\n" for row in self.rows)
         try:
-            write(self.outdir / MANIFEST, lines)
-            (self.outdir / JOURNAL).unlink(missing_ok=True)
+            files.write_atomically(MANIFEST, lines, root=self.outdir)
+            if not self._journal_refused:
+                files.remove_if_regular(self.outdir / JOURNAL)
+        except files.RefusedPath as exc:
+            raise OutputError(exc.filename, exc.strerror or str(exc)) from exc
         except OSError as exc:
             raise OutputError.from_os_error(self.outdir, exc, folder=True) from exc
 
 
 def _read_rows(path: Path) -> Iterator[Row]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return
-    for line in lines:
+    text = files.read_text(path)
+    for line in (text or "").splitlines():
         try:
             yield Row(**json.loads(line))
         except (ValueError, TypeError):

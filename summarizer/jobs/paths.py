@@ -1,23 +1,26 @@
-"""Which files a run reads and where each output goes: inputs, output paths and their
-safety checks, and the temporary files killed runs leave behind."""
+"""Which files a run reads and where each output goes: inputs, output names and the checks
+that keep an output off an input, out of special files and inside OUTDIR."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
-import re
-import tempfile
-from collections.abc import Sequence
+import stat
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from summarizer import files
 from summarizer.documents import STDIN
 from summarizer.errors import InputError, OutputError
 from summarizer.output import EXTENSIONS
 
 DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm")
-# Temporary output files are named .NAME.PID.RANDOM.tmp (see output.write_atomically).
-_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
+# The longest file name most file systems take, in bytes (NAME_MAX), when the output
+# folder cannot be asked.
+NAME_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,21 @@ class Plan:
     single: bool = False
 
 
-def is_single(inputs: Sequence[str | Path], output: Path | None) -> bool:
+def names_folder(output: str | Path | None) -> bool:
+    """OUTPUT is an output folder: an existing one, or a name ending in a slash."""
+    if output is None:
+        return False
+    text = os.fspath(output)
+    return text.endswith(("/", os.sep)) or os.path.isdir(text)
+
+
+def is_single(inputs: Sequence[str | Path], output: str | Path | None) -> bool:
     """One file (or stdin, "-") whose output is one file or `emit`, not a folder run."""
     if len(inputs) != 1:
         return False
     if str(inputs[0]) == STDIN:
-        return True
-    return not Path(inputs[0]).is_dir() and not (output is not None and output.is_dir())
+        return not names_folder(output)
+    return not os.path.isdir(inputs[0]) and not names_folder(output)
 
 
 def check_inputs(inputs: Sequence[str | Path]) -> None:
@@ -59,29 +70,70 @@ def check_inputs(inputs: Sequence[str | Path]) -> None:
             raise InputError("no such file or folder: {path}", path=path)
 
 
+def unusable(path: str | Path) -> str | None:
+    """Why PATH cannot be read as an article without reading it (a FIFO would wait for a
+    writer forever, a device may never end), or None. Missing files are left to the reader."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return f"{files.kind_of(mode)}, not an article file"
+
+
 def plan_run(
     inputs: Sequence[str | Path],
-    output: Path | None,
+    output: str | Path | None,
     output_format: str,
     globs: tuple[str, ...] = DEFAULT_GLOBS,
 ) -> Plan:
     """One input file to OUTPUT (a file; None: `emit`), or every input file to
-    OUTPUT/REL/NAME.EXT, or, without OUTPUT, each document as a JSON line to `emit`."""
+    OUTPUT/REL/NAME.EXT (OUTPUT is then a folder), or, without OUTPUT, each document as a
+    JSON line to `emit`. Nothing found at all is an error."""
     if is_single(inputs, output):
-        job = Job(Path(inputs[0]), output)
+        source = str(inputs[0])
+        problem = None if source == STDIN else unusable(source)
+        if problem is not None:
+            raise InputError(
+                f"{{path}} is {problem}", path=source, hint="pipe it to standard input (-)"
+            )
+        job = Job(Path(source), None if output is None else Path(output))
         return Plan(jobs=[job], output_format=output_format, single=True)
     paths = [Path(path) for path in inputs]
     if output is not None:
-        return plan_jobs(paths, output, globs, output_format)
-    found = find_inputs(paths, globs, None)
-    return Plan(jobs=[Job(source, None) for source in found], output_format="jsonl")
+        plan = plan_jobs(paths, Path(output), globs, output_format)
+    else:
+        plan = Plan(output_format="jsonl")
+        for source, _relative in _candidates(paths, globs, None, plan):
+            plan.jobs.append(Job(source, None))
+    if not plan.jobs and not plan.refused:
+        where = " ".join(files.printable(path) for path in paths)
+        raise InputError(f"no input files matched {' '.join(globs)} in {where}")
+    return plan
+
+
+def matches(relative: str, globs: Iterable[str]) -> bool:
+    """RELATIVE (a path under a folder named, with "/") matches a pattern: its name, or the
+    whole path for a pattern with a slash; extensions compare case-insensitively."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(_fold(relative if "/" in glob else name), _fold(glob)) for glob in globs
+    )
+
+
+def _fold(name: str) -> str:
+    """NAME with its extension in lower case: "PAGE.HTML" -> "PAGE.html"."""
+    stem, dot, extension = name.rpartition(".")
+    return f"{stem}.{extension.lower()}" if dot and "/" not in extension else name
 
 
 def find_inputs(paths: list[Path], globs: tuple[str, ...], outdir: Path | None) -> list[Path]:
     """Files named on the command line, and the matching files under folders, sorted.
 
     Hidden files and folders are skipped, symbolic links to folders are not followed, and
-    OUTDIR is never searched, so a run never reads its own outputs.
+    OUTDIR is never searched, so a run never reads its own outputs; a folder named lies
+    where it lies, even inside OUTDIR, and everything under it is searched.
     """
     excluded = os.path.realpath(outdir) if outdir is not None else None
     found: list[Path] = []
@@ -89,17 +141,51 @@ def find_inputs(paths: list[Path], globs: tuple[str, ...], outdir: Path | None) 
         if not path.is_dir():
             found.append(path)
             continue
-        for folder, subfolders, files in os.walk(path):
+        for folder, subfolders, names in os.walk(path):
             subfolders[:] = sorted(
                 name
                 for name in subfolders
                 if not name.startswith(".")
-                and not _inside(os.path.realpath(os.path.join(folder, name)), excluded)
+                and os.path.realpath(os.path.join(folder, name)) != excluded
             )
-            for name in sorted(files):
-                if not name.startswith(".") and any(fnmatch.fnmatch(name, g) for g in globs):
+            prefix = Path(os.path.relpath(folder, path)).as_posix()
+            for name in sorted(names):
+                relative = name if prefix == "." else f"{prefix}/{name}"
+                if not name.startswith(".") and matches(relative, globs):
                     found.append(Path(folder) / name)
     return found
+
+
+def _candidates(
+    paths: list[Path], globs: tuple[str, ...], outdir: Path | None, plan: Plan
+) -> list[tuple[Path, Path]]:
+    """(input, its path relative to the folder named, or its name) for every input found;
+    special files go to `plan.refused`."""
+    found: list[tuple[Path, Path]] = []
+    for root in paths:
+        for source in find_inputs([root], globs, outdir):
+            problem = unusable(source)
+            if problem is not None:
+                plan.refused.append((source, f"it is {problem}"))
+            else:
+                found.append(
+                    (source, source.relative_to(root) if root.is_dir() else Path(source.name))
+                )
+    return found
+
+
+def output_names(relatives: list[Path], extension: str) -> list[Path]:
+    """Each input's output: NAME.EXT in place of NAME.SUFFIX, except where two inputs of one
+    folder would get the same one; then each of those whose suffix is not EXT keeps it
+    (`x.html` -> `x.html.txt` beside `x.txt` -> `x.txt`)."""
+    plain = [relative.with_name(relative.stem + extension) for relative in relatives]
+    taken = Counter(plain)
+    return [
+        relative.with_name(relative.name + extension)
+        if taken[output] > 1 and relative.suffix != extension
+        else output
+        for relative, output in zip(relatives, plain, strict=True)
+    ]
 
 
 def plan_jobs(
@@ -107,27 +193,48 @@ def plan_jobs(
 ) -> Plan:
     """Map every input to OUTDIR/REL/NAME.EXT, refusing any that would be unsafe."""
     plan = Plan(outdir=outdir, output_format=output_format)
-    extension = EXTENSIONS[output_format]
+    inputs = _candidates(paths, globs, outdir, plan)
+    names = output_names([relative for _, relative in inputs], EXTENSIONS[output_format])
     outdir_real = os.path.realpath(outdir)
-    inputs: list[tuple[Path, Path]] = []
-    for root in paths:
-        for source in find_inputs([root], globs, outdir):
-            relative = source.relative_to(root) if root.is_dir() else Path(source.name)
-            inputs.append((source, relative.with_suffix(extension)))
     input_files = {os.path.realpath(source) for source, _ in inputs}
+    input_ids = {_identity(source) for source, _ in inputs} - {None}
+    name_max = _name_max(outdir)
     claimed: dict[Path, Path] = {}
-    for source, relative in inputs:
-        target = os.path.realpath(outdir / relative)
-        if not _inside(target, outdir_real):
-            plan.refused.append((source, f"its output {outdir / relative} would leave {outdir}"))
-        elif target in input_files:
-            plan.refused.append((source, f"its output {outdir / relative} is an input file"))
+    for (source, _), relative in zip(inputs, names, strict=True):
+        target = outdir / relative
+        shown = files.printable(target)
+        if len(os.fsencode(relative.name)) > name_max:
+            problem = f"its output name {shown} would be longer than {name_max} bytes"
+        elif not _inside(os.path.realpath(target), outdir_real):
+            problem = f"its output {shown} would leave {files.printable(outdir)}"
+        elif os.path.realpath(target) in input_files or _identity(target) in input_ids:
+            problem = f"its output {shown} is an input file"
         elif relative in claimed:
-            plan.refused.append((source, f"its output {relative} is also {claimed[relative]}'s"))
+            problem = f"its output {files.printable(relative)} is also {claimed[relative]}'s"
         else:
             claimed[relative] = source
             plan.jobs.append(Job(source, relative))
+            continue
+        plan.refused.append((source, problem))
     return plan
+
+
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of the file PATH names, links followed; None when there is none."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _name_max(folder: Path) -> int:
+    for candidate in (folder, *folder.parents):
+        try:
+            return os.pathconf(candidate, "PC_NAME_MAX")
+        except (OSError, ValueError, AttributeError):
+            continue
+    return NAME_MAX
 
 
 def _inside(path: str, folder: str | None) -> bool:
@@ -136,47 +243,47 @@ def _inside(path: str, folder: str | None) -> bool:
     )
 
 
-def safe_output_path(outdir: Path, relative: Path) -> Path:
-    """OUTDIR/relative, checked again just before writing: no link may lead outside."""
-    target = outdir / relative
-    outdir_real = os.path.realpath(outdir)
-    if not _inside(os.path.realpath(target), outdir_real):
-        raise OutputError(target, f"refused, it would leave {outdir}")
-    return target
-
-
-def remove_stale_temporaries(outdir: Path) -> int:
-    """Delete temporary files that killed runs left in OUTDIR; returns how many."""
-    removed = 0
-    for folder, _subfolders, files in os.walk(outdir):
-        for name in files:
-            match = _TEMPORARY.match(name)
-            if match and not _process_alive(int(match.group(1))):
-                try:
-                    os.unlink(os.path.join(folder, name))
-                    removed += 1
-                except OSError:
-                    pass
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def check_single_output(source: str, output: Path) -> bool:
+    """Refuse (OutputError) an output file that is the input itself (any spelling, a hard
+    link, stdin redirected from it), a link, or anything but a regular file, a FIFO or a
+    character device. True when OUTPUT is one of the last two: written into, not replaced."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        linked = os.lstat(output)
+    except OSError:
+        return False  # absent (or unreachable, which writing says better)
+    try:
+        status = os.stat(output)
+    except OSError:
+        raise OutputError(output, "it is a symbolic link to nothing") from None
+    special = stat.S_ISFIFO(status.st_mode) or stat.S_ISCHR(status.st_mode)
+    if special:
         return True
-    return True
+    if not stat.S_ISREG(status.st_mode):
+        raise OutputError(output, f"it is {files.kind_of(status.st_mode)}, not a file")
+    if stat.S_ISLNK(linked.st_mode):
+        raise OutputError(output, "it is a symbolic link, which is never replaced")
+    if (status.st_dev, status.st_ino) == _source_identity(source):
+        shown = "(standard input)" if source == STDIN else files.printable(source)
+        raise OutputError(output, f"it is the input {shown}, which is never overwritten")
+    return False
+
+
+def _source_identity(source: str) -> tuple[int, int] | None:
+    if source != STDIN:
+        return _identity(source)
+    try:
+        status = os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None  # not a real file (a test's stand-in): it cannot be OUTPUT
+    return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
 
 
 def check_writable(output: Path) -> None:
     """Fail with one line unless a file can be created in OUTPUT's folder."""
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        folder = os.path.dirname(output) or "."
+        os.makedirs(folder, exist_ok=True)
+        handle, probe = files.new_temporary(folder)
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
