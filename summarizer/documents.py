@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from summarizer import boilerplate
+from summarizer import boilerplate, files
 from summarizer.config import DEFAULT_MAX_INPUT_BYTES
 from summarizer.decoding import decode
 from summarizer.errors import InputError
@@ -172,21 +172,12 @@ def _read_file(source: str, max_bytes: int) -> bytes:
         raise InputError(problem, path=source) from exc
 
 
-_SPECIAL_FILES = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
 def _check_regular(mode: int, source: str) -> None:
+    """The same words as a folder run uses for a file it will not open (files.kind_of)."""
     if stat.S_ISDIR(mode):
         raise InputError("{path} is a directory, not an article file", path=source)
     if not stat.S_ISREG(mode):
-        kind = next((kind for test, kind in _SPECIAL_FILES if test(mode)), "a special file")
-        problem = f"{{path}} is {kind}, not a regular file: only files are read"
-        raise InputError(problem, path=source)
+        raise InputError(f"{{path}} is {files.kind_of(mode)}, not an article file", path=source)
 
 
 def _too_large(name: str, max_bytes: int) -> InputError:

@@ -120,7 +120,7 @@ BAD_INPUTS = [
     pytest.param(symlink_loop, "cannot read", id="unreadable-symlink-loop"),
     pytest.param(missing, "no such file or folder", id="missing"),
     pytest.param(directory, "is a folder: give -o OUTDIR", id="directory-as-file"),
-    pytest.param(fifo, "pipe.txt is a FIFO (named pipe), not a regular file", id="fifo"),
+    pytest.param(fifo, "pipe.txt is a named pipe (FIFO), not an article file", id="fifo"),
     pytest.param(
         html_file("<html><body><nav>Menu</nav><script>x()</script></body></html>"),
         "no article text found in",

@@ -355,7 +355,7 @@ def test_a_fifo_is_refused_at_once_naming_its_path(tmp_path):
     os.mkfifo(fifo)
     error = read_in_thread(str(fifo))
     assert isinstance(error, InputError)
-    assert str(error) == f"{fifo} is a FIFO (named pipe), not a regular file: only files are read"
+    assert str(error) == f"{fifo} is a named pipe (FIFO), not an article file"
 
 
 def test_a_fifo_swapped_in_after_the_check_does_not_hang(tmp_path, monkeypatch):
@@ -364,16 +364,16 @@ def test_a_fifo_swapped_in_after_the_check_does_not_hang(tmp_path, monkeypatch):
     regular = os.stat(__file__)
     monkeypatch.setattr(os, "stat", lambda path, *args, **kwargs: regular)
     error = read_in_thread(str(fifo))
-    assert isinstance(error, InputError) and "is a FIFO" in str(error)
+    assert isinstance(error, InputError) and "is a named pipe (FIFO)" in str(error)
 
 
 def test_devices_and_sockets_are_refused(tmp_path):
-    with pytest.raises(InputError, match=r"^/dev/null is a character device, not a regular"):
+    with pytest.raises(InputError, match=r"^/dev/null is a character device, not an article file"):
         read_document("/dev/null")
     path = tmp_path / "s.sock"
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(path))
-        with pytest.raises(InputError, match="is a socket, not a regular file"):
+        with pytest.raises(InputError, match="is a socket, not an article file"):
             read_document(str(path))
 
 
