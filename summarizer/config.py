@@ -207,16 +207,18 @@ def default_config_path() -> Path:
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The `explicit` file, then $SUMMARIZER_CONFIG, then ./models.toml, then the packaged
-    default."""
-    for candidate, origin in ((explicit, "given"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
+    default. A missing file is named with where it came from: the variable is read here (not
+    by the command line's option), so that its message can name it."""
+    for candidate, origin in (
+        (explicit, ""),
+        (os.environ.get(CONFIG_ENV), f" (from {CONFIG_ENV})"),
+    ):
         if candidate:
             path = expand_path(str(candidate), Path(candidate))
             if not path.exists():
-                raise ConfigError(f"config file not found: {{path}} (from {origin})", path=path)
+                raise ConfigError(f"config file not found: {{path}}{origin}", path=path)
             if not path.is_file():
-                raise ConfigError(
-                    f"config file {{path}} is not a regular file (from {origin})", path=path
-                )
+                raise ConfigError(f"config file {{path}} is not a regular file{origin}", path=path)
             return path
     local = Path("models.toml")
     if local.is_file():

@@ -12,7 +12,7 @@ import click
 
 from summarizer import jobs
 from summarizer.cli import apply, cli, run_options
-from summarizer.cli.errors import EXIT_FAILURE, reports_errors, warn
+from summarizer.cli.errors import EXIT_FAILURE, echo, reports_errors, warn
 from summarizer.config import ENGINES
 from summarizer.errors import InputError
 from summarizer.options import RunOptions
@@ -152,7 +152,7 @@ def _process(
             options,
             output_format,
             progress=progress,
-            emit=lambda text: click.echo(text, nl=False),
+            emit=lambda text: echo(text, nl=False),
             globs=globs or jobs.DEFAULT_GLOBS,
         )
     finally:
