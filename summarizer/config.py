@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from summarizer.errors import ConfigError
+from summarizer.errors import ConfigError, LanguageError
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
@@ -176,6 +176,28 @@ class Config:
             or language in self.translators
             or FALLBACK_LANGUAGE in self.translators
         )
+
+    def source_language(self, code: str) -> str:
+        """`code` as the ISO 639-1 code it names (see language.normalize_code), checked to be
+        served; a LanguageError otherwise lists the languages that are."""
+        from summarizer.language import normalize_code
+
+        fallback = FALLBACK_LANGUAGE in self.translators
+        served = sorted({*self.translators, self.target_language} - {FALLBACK_LANGUAGE})
+        try:
+            language = normalize_code(code)
+        except LanguageError as exc:
+            raise LanguageError(
+                exc.problem, language=code, served=served, fallback=fallback
+            ) from None
+        if not self.serves(language):
+            raise LanguageError(
+                f"no translator in {self.path} serves {{language}}",
+                language=code,
+                served=served,
+                hint=f'add {language} = "MODEL" (or "*" = "MODEL") under [pipeline.translators]',
+            )
+        return language
 
     def summarizer_model(self, name: str | None = None) -> ModelSpec:
         """The summarizer named on the command line, or the one [pipeline] names."""

@@ -130,6 +130,42 @@ class ModelError(SummarizerError):
         )
 
 
+class LanguageError(SummarizerError):
+    """A source language (`language`, as given) that is not a language code, or that no
+    translator serves. `served` lists the codes models.toml serves, when known, and
+    `fallback` says whether other languages go to its fallback translator ("*")."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        language: str,
+        served: list[str] | None = None,
+        fallback: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(problem, hint=hint)
+        self.language = language
+        self.served = served
+        self.fallback = fallback
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            **super().fields(),
+            "language": self.language,
+            "served": self.served,
+            "fallback": self.fallback,
+        }
+
+    def describe(self) -> str:
+        line = _place(self.problem, "{language}", repr(self.language))
+        if self.served is not None:
+            line += f"; served: {', '.join(self.served)}"
+            if self.fallback:
+                line += ', and other languages by the fallback translator ("*")'
+        return line
+
+
 class OutputError(SummarizerError):
     """An output cannot be written: the file `path`, or the output folder when `folder`."""
 

@@ -207,7 +207,7 @@ class Summarizer:
             )
         paragraphs = document.paragraphs
         if options.source_language:
-            language = options.source_language.lower()
+            language = options.source_language
             languages = [language] * len(paragraphs)
         else:
             language = self._detect([document.text])[0][0]

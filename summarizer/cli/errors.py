@@ -19,7 +19,13 @@ from typing import Any
 
 import click
 
-from summarizer.errors import CacheWarning, ModelError, OutputError, SummarizerError
+from summarizer.errors import (
+    CacheWarning,
+    LanguageError,
+    ModelError,
+    OutputError,
+    SummarizerError,
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -94,6 +100,15 @@ HANDLING: list[tuple[type[BaseException], Handling]] = [
         Handling(
             EXIT_INTERRUPTED,
             lambda exc: "Interrupted; finished work is kept in the cache.",
+            traceback=False,
+        ),
+    ),
+    # The only language a command is given is --source-lang's: a usage error.
+    (
+        LanguageError,
+        Handling(
+            EXIT_USAGE,
+            lambda exc: f"Error: Invalid value for --source-lang: {exc}",
             traceback=False,
         ),
     ),
