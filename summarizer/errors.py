@@ -107,7 +107,8 @@ class InputError(SummarizerError):
 class ModelError(SummarizerError):
     """A model (`model`, its models.toml name) cannot be found, downloaded or loaded.
 
-    `engine` names the engine that failed when another one could run the model."""
+    `engine` names the engine that failed when another one could run the model; `missing`
+    names every model a run needs that is not on disk (and could not be downloaded)."""
 
     def __init__(
         self,
@@ -115,14 +116,21 @@ class ModelError(SummarizerError):
         *,
         model: str | None = None,
         engine: str | None = None,
+        missing: list[str] | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(problem, hint=hint)
         self.model = model
         self.engine = engine
+        self.missing = missing
 
     def fields(self) -> dict[str, Any]:
-        return {**super().fields(), "model": self.model, "engine": self.engine}
+        return {
+            **super().fields(),
+            "model": self.model,
+            "engine": self.engine,
+            "missing": self.missing,
+        }
 
     def describe(self) -> str:
         return _place(
