@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from summarizer.errors import ConfigError
+from summarizer.errors import ConfigError, LanguageError
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
@@ -177,6 +177,28 @@ class Config:
             or FALLBACK_LANGUAGE in self.translators
         )
 
+    def source_language(self, code: str) -> str:
+        """`code` as the ISO 639-1 code it names (see language.normalize_code), checked to be
+        served; a LanguageError otherwise lists the languages that are."""
+        from summarizer.language import normalize_code
+
+        fallback = FALLBACK_LANGUAGE in self.translators
+        served = sorted({*self.translators, self.target_language} - {FALLBACK_LANGUAGE})
+        try:
+            language = normalize_code(code)
+        except LanguageError as exc:
+            raise LanguageError(
+                exc.problem, language=code, served=served, fallback=fallback
+            ) from None
+        if not self.serves(language):
+            raise LanguageError(
+                f"no translator in {self.path} serves {{language}}",
+                language=code,
+                served=served,
+                hint=f'add {language} = "MODEL" (or "*" = "MODEL") under [pipeline.translators]',
+            )
+        return language
+
     def summarizer_model(self, name: str | None = None) -> ModelSpec:
         """The summarizer named on the command line, or the one [pipeline] names."""
         name = name or self.summarizer
@@ -207,16 +229,18 @@ def default_config_path() -> Path:
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The `explicit` file, then $SUMMARIZER_CONFIG, then ./models.toml, then the packaged
-    default."""
-    for candidate, origin in ((explicit, "given"), (os.environ.get(CONFIG_ENV), CONFIG_ENV)):
+    default. A missing file is named with where it came from: the variable is read here (not
+    by the command line's option), so that its message can name it."""
+    for candidate, origin in (
+        (explicit, ""),
+        (os.environ.get(CONFIG_ENV), f" (from {CONFIG_ENV})"),
+    ):
         if candidate:
             path = expand_path(str(candidate), Path(candidate))
             if not path.exists():
-                raise ConfigError(f"config file not found: {{path}} (from {origin})", path=path)
+                raise ConfigError(f"config file not found: {{path}}{origin}", path=path)
             if not path.is_file():
-                raise ConfigError(
-                    f"config file {{path}} is not a regular file (from {origin})", path=path
-                )
+                raise ConfigError(f"config file {{path}} is not a regular file{origin}", path=path)
             return path
     local = Path("models.toml")
     if local.is_file():

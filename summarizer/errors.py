@@ -112,7 +112,8 @@ class InputError(_AboutAPath):
 class ModelError(SummarizerError):
     """A model (`model`, its models.toml name) cannot be found, downloaded or loaded.
 
-    `engine` names the engine that failed when another one could run the model."""
+    `engine` names the engine that failed when another one could run the model; `missing`
+    names every model a run needs that is not on disk (and could not be downloaded)."""
 
     def __init__(
         self,
@@ -120,19 +121,62 @@ class ModelError(SummarizerError):
         *,
         model: str | None = None,
         engine: str | None = None,
+        missing: list[str] | None = None,
         hint: str | None = None,
     ) -> None:
         super().__init__(problem, hint=hint)
         self.model = model
         self.engine = engine
+        self.missing = missing
 
     def fields(self) -> dict[str, Any]:
-        return {**super().fields(), "model": self.model, "engine": self.engine}
+        return {
+            **super().fields(),
+            "model": self.model,
+            "engine": self.engine,
+            "missing": self.missing,
+        }
 
     def describe(self) -> str:
         return _place(
             self.problem, "{model}", None if self.model is None else f"model {self.model!r}"
         )
+
+
+class LanguageError(SummarizerError):
+    """A source language (`language`, as given) that is not a language code, or that no
+    translator serves. `served` lists the codes models.toml serves, when known, and
+    `fallback` says whether other languages go to its fallback translator ("*")."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        language: str,
+        served: list[str] | None = None,
+        fallback: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(problem, hint=hint)
+        self.language = language
+        self.served = served
+        self.fallback = fallback
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            **super().fields(),
+            "language": self.language,
+            "served": self.served,
+            "fallback": self.fallback,
+        }
+
+    def describe(self) -> str:
+        line = _place(self.problem, "{language}", repr(self.language))
+        if self.served is not None:
+            line += f"; served: {', '.join(self.served)}"
+            if self.fallback:
+                line += ', and other languages by the fallback translator ("*")'
+        return line
 
 
 class OutputError(SummarizerError):

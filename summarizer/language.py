@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cache as memoize
 from typing import TYPE_CHECKING
 
+from summarizer.errors import LanguageError
+
 if TYPE_CHECKING:
     from summarizer.cache import Cache
 
@@ -26,6 +28,39 @@ MIN_PARAGRAPH_CONFIDENCE = 0.9
 
 Detection = tuple[str, float]  # (ISO 639-1 code, confidence between 0 and 1)
 Detector = Callable[[Sequence[str]], list[Detection]]
+
+
+# Valid tags that name no one language: undetermined, multiple, none, uncoded.
+_NOT_A_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def normalize_code(code: str) -> str:
+    """A language given by a person as its ISO 639-1 code: "fr-FR", "FR", "fra" (ISO 639-3)
+    and "fre" become "fr"; a language with no two-letter code keeps its three letters.
+    Anything else ("French", "xx", "x-private") is a LanguageError.
+
+    langcodes (pure Python, its data in the wheel) knows the registry of tags and the
+    ISO 639 equivalences; it is imported only here, when a language is given."""
+    import langcodes
+
+    try:
+        language = langcodes.Language.get(code.strip().replace("_", "-"))
+        valid = language.is_valid()
+    except (langcodes.LanguageTagError, ValueError):
+        valid = False
+    primary = language.language if valid else None
+    if (
+        not primary
+        or not primary.isalpha()
+        or len(primary) not in (2, 3)
+        or primary in _NOT_A_LANGUAGE
+        or "qaa" <= primary <= "qtz"  # reserved for private use
+    ):
+        raise LanguageError(
+            "{language} is not a language code such as fr (fr-FR and fra are read as fr)",
+            language=code,
+        )
+    return primary
 
 
 @memoize

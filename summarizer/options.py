@@ -15,12 +15,19 @@ from typing import Any
 class RunOptions:
     """How each article is read and what is made of it."""
 
-    # The articles' language (ISO 639-1, e.g. "fr"); None: detect it per document.
+    # The articles' language (ISO 639-1, e.g. "fr"; "fr-FR", "FR" and "fra" are read as
+    # "fr", anything else is a LanguageError); None: detect it per document.
     source_language: str | None = None
     # False: translate only.
     summarize: bool = True
     # Keep lines that look like scraping debris (paywall notices, share prompts, ...).
     keep_boilerplate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.source_language is not None:
+            from summarizer.language import normalize_code
+
+            object.__setattr__(self, "source_language", normalize_code(self.source_language))
 
     def fingerprint_material(self) -> dict[str, Any]:
         """Every field, as plain data: part of a folder run's resume fingerprint."""

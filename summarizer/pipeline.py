@@ -22,7 +22,7 @@ from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text
-from summarizer.engines import Model, load_model, thread_count
+from summarizer.engines import Model, ensure_all_present, load_model, thread_count
 from summarizer.errors import CacheWarning, SummarizerError
 from summarizer.language import (
     Detector,
@@ -133,6 +133,8 @@ class Summarizer:
         # Resolved (and a bad value refused) now, before any model loads.
         warn = on_warning or _python_warning
         threads = thread_count(self.config.threads, warn)
+        # The engines' models must be on disk; a test's own loader makes what it likes.
+        self._check_presence = model_loader is None
         self._model_loader = model_loader or functools.partial(
             load_model, cache_dir=cache_dir or None, threads=threads, on_warning=warn
         )
@@ -172,6 +174,7 @@ class Summarizer:
             except SummarizerError as exc:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
+        self._ensure_present(prepared, options.summarize)
         failures = translate_documents(
             [item.routed for item in prepared],
             self.model,
@@ -193,6 +196,17 @@ class Summarizer:
                     results.append(exc)
         return results
 
+    def _ensure_present(self, prepared: list[_Prepared], summarize: bool) -> None:
+        """Every model these articles need on disk before any loads: one ModelError naming
+        all that are missing (offline, or the hub unreachable), not one per model as each
+        is loaded."""
+        if not self._check_presence or not prepared:
+            return
+        needed = [spec for item in prepared for spec in item.routed.used]
+        if summarize:
+            needed.append(self.summarizer_spec)
+        ensure_all_present(needed, self._progress)
+
     def _prepare(self, article: Article, options: RunOptions) -> _Prepared:
         """Read, detect each paragraph's language, route each paragraph to its translator."""
         started = time.perf_counter()
@@ -208,7 +222,7 @@ class Summarizer:
             )
         paragraphs = document.paragraphs
         if options.source_language:
-            language = options.source_language.lower()
+            language = options.source_language
             languages = [language] * len(paragraphs)
         else:
             language = self._detect([document.text])[0][0]

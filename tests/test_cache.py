@@ -517,26 +517,31 @@ def test_a_write_waits_for_another_writer_and_then_succeeds(tmp_path):
     assert cache.get_many(["k"]) == {"k": "v"} and warnings == []
 
 
-def test_a_lock_held_too_long_loses_one_batch_with_one_warning_not_an_error(tmp_path):
+def test_a_lock_held_through_one_write_skips_every_later_write_at_once_with_one_warning(
+    tmp_path,
+):
     cache_file = filled_cache(tmp_path / "c")
-    warnings: list[str] = []
-    cache = Cache(
-        tmp_path / "c",
-        on_warning=lambda warning: warnings.append(str(warning)),
-        busy_timeout=0.01,
-        lock_attempts=2,
-    )
+    warnings: list[CacheWarning] = []
+    cache = Cache(tmp_path / "c", on_warning=warnings.append, busy_timeout=0.3, lock_attempts=2)
     cache.get_many(["key1"])
-    started = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(cache_file, 1.0, started))
-    holder.start()
-    started.wait()
+    holder = sqlite3.connect(cache_file, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    started = time.monotonic()
     cache.put_many("t", "m", {"lost": "v"})
-    cache.put_many("t", "m", {"lost too": "v"})
-    holder.join()
-    cache.put_many("t", "m", {"kept": "v"})
-    assert cache.get_many(["lost", "kept"]) == {"kept": "v"}
-    assert len(warnings) == 1 and "stayed locked" in warnings[0]
+    assert time.monotonic() - started >= 0.3  # the first write waits for the lock
+    for n in range(5):
+        started = time.monotonic()
+        cache.put_many("t", "m", {f"skipped {n}": "v"})
+        assert time.monotonic() - started < 0.15  # no later write waits again
+    assert cache.get_many(["key1"]) == {"key1": ITEMS["key1"]}  # reads go on
+    holder.execute("ROLLBACK")
+    holder.close()
+    cache.put_many("t", "m", {"after": "v"})  # the run goes on without writing
+    cache.close()
+    assert Cache(tmp_path / "c").get_many(["lost", "skipped 0", "after"]) == {}
+    [warning] = warnings
+    assert warning.kind == "busy"
+    assert "stayed locked" in str(warning) and "going on without saving results" in str(warning)
 
 
 def test_threads_can_share_one_cache(tmp_path):

@@ -175,7 +175,6 @@ def test_version():
         ("{tmp}/a.txt --config {tmp}/nope.toml", "config file not found"),
         ("{tmp}/a.txt --config {tmp}/bad.toml", "bad.toml: [models.x] modle: unknown key"),
         ("{tmp}/a.txt --config {config} --summarizer x", "unknown summarizer 'x'"),
-        ("{tmp}/a.txt --config {config} --source-lang de", 'add de = "MODEL"'),
     ],
 )
 def test_failures_print_one_line_and_exit_1(tmp_path, tiny_config, args, message):

@@ -117,6 +117,7 @@ def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypa
     monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: True)
     refused = invoke("cache", "clear", input="n\n")
     assert refused.exit_code == 1 and "Remove all 42 cached entries" in refused.output
+    assert refused.stderr.splitlines()[-1] == "Aborted; nothing was removed."
     assert manage.count(Cache(filled)) == 42
     accepted = invoke("cache", "clear", input="y\n")
     assert accepted.exit_code == 0 and "removed 42 entries" in accepted.stdout

@@ -120,7 +120,7 @@ def test_debug_prints_the_traceback_before_the_line(capsys):
 
 def test_click_errors_and_system_exit_pass_through_but_a_commands_usage_error_is_one_line():
     assert handling(click.ClickException("bad")).exit_code is None
-    assert handling(click.exceptions.Abort()).exit_code is None
+    assert handling(BrokenPipeError()).exit_code is None  # click exits 1, quietly
     assert handling(SystemExit(0)) is None
     usage = handling(click.BadParameter("no such model", param_hint="--model"))
     assert usage.exit_code == 2
@@ -217,3 +217,12 @@ def test_a_failure_names_its_input_once_by_the_errors_path_field(tmp_path, tiny_
         f'add de = "MODEL" (or "*" = "MODEL") under [pipeline.translators]',
         f"failed: {corpus / 'empty.txt'} is empty: there is no text to translate",
     ]
+
+
+def test_a_declined_prompt_is_one_line_and_exit_1():
+    row = handling(click.exceptions.Abort("nothing was removed"))
+    assert row.exit_code == 1
+    assert row.message(click.exceptions.Abort("nothing was removed")) == (
+        "Aborted; nothing was removed."
+    )
+    assert row.message(click.exceptions.Abort()) == "Aborted."

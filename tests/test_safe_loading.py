@@ -15,7 +15,7 @@ import shutil
 import pytest
 
 from summarizer.config import ModelSpec
-from summarizer.engines import TransformersModel, pull
+from summarizer.engines import TransformersModel, load_model, pull
 from summarizer.errors import ModelError
 
 SETTINGS = {"num_beams": 1, "max_new_tokens": 8}
@@ -36,8 +36,9 @@ def local_spec(folder) -> ModelSpec:
     return ModelSpec(name="m", task="translation", model=str(folder), is_local=True, source="fr")
 
 
-def translate(folder) -> list[str]:
-    return TransformersModel(local_spec(folder)).generate(SENTENCE, SETTINGS)
+def translate(folder, engine: str = "torch") -> list[str]:
+    spec = local_spec(folder).with_engine(engine)
+    return load_model(spec, cache_dir=folder.parent / "conversions").generate(SENTENCE, SETTINGS)
 
 
 @pytest.fixture
@@ -98,3 +99,50 @@ def test_a_hub_model_not_downloaded_fails_offline_without_network():
     spec = ModelSpec(name="hub", task="summarization", model="test-org/not-here", revision="main")
     with pytest.raises(ModelError, match="summarizer models pull hub"):
         TransformersModel(spec).count_tokens("x")
+
+
+ENGINES = ["torch", "ctranslate2"]
+
+
+def malicious_pickle_only(folder, marker) -> None:
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": WritesAFile(marker)}, protocol=2))
+
+
+def assert_one_line(error: ModelError) -> str:
+    line = str(error)
+    assert "\n" not in line and "weights_only" not in line
+    return line
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_malicious_pickle_is_refused_by_either_engine_without_advice_to_load_it(
+    engine, marian, tmp_path
+):
+    marker = tmp_path / "pickle-ran"
+    malicious_pickle_only(marian, marker)
+    with pytest.raises(ModelError) as error:
+        translate(marian, engine)
+    line = assert_one_line(error.value)
+    assert "refused" in line and "safetensors" in line
+    assert error.value.engine is None  # the other engine would refuse it too
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_truncated_safetensors_file_is_one_error_naming_the_folder(engine, marian):
+    weights = marian / "model.safetensors"
+    with open(weights, "r+b") as file:
+        file.truncate(weights.stat().st_size // 2)
+    with pytest.raises(ModelError, match="its weights cannot be loaded") as error:
+        translate(marian, engine)
+    assert str(marian) in assert_one_line(error.value)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_model_folder_without_a_tokenizer_is_one_error_naming_what_is_missing(engine, marian):
+    for name in ("source.spm", "target.spm", "vocab.json", "tokenizer_config.json"):
+        (marian / name).unlink()
+    with pytest.raises(ModelError, match="its tokenizer cannot be loaded") as error:
+        translate(marian, engine)
+    assert "tokenizer files" in assert_one_line(error.value)

@@ -5,7 +5,8 @@ run. SQLite is used as python-diskcache uses it (see sqlite.py): WAL journal,
 synchronous=NORMAL, a busy timeout, BEGIN IMMEDIATE for every write with a bounded retry on
 "database is locked", one connection per process (re-opened after fork). Whatever goes
 wrong with the file is met the same way: a damaged file is moved aside and rebuilt; a
-read-only, full or locked location means going on without writing; a file from a newer
+read-only, full or locked location means going on without writing (a lock held through one
+write's retries: no later write waits again); a file from a newer
 release means going on without it. Each of these is said once, through the `on_warning`
 callback (by default a CacheWarning), and the run continues. The management functions
 (manage.py) raise CacheError instead, since there the cache is the job.
@@ -180,15 +181,7 @@ class Cache:
                     if self._recover(exc):
                         continue
                 elif db.is_busy(exc):
-                    self._warn(
-                        CacheWarning(
-                            "busy",
-                            "the cache at {path} stayed locked by other runs; "
-                            f"{losing or 'some results'} were not "
-                            f"{'saved' if write else 'looked up'}",
-                            path=self.path,
-                        )
-                    )
+                    self._busy(write, losing)
                 elif write and db.code(exc) in db.UNWRITABLE:
                     self._give_up_writing(exc)
                 else:
@@ -346,6 +339,19 @@ class Cache:
         return True
 
     # -- saying what went wrong, once -----------------------------------------------------------
+
+    def _busy(self, write: bool, losing: str) -> None:
+        """Another process kept the cache locked through every retry. A write gives writing
+        up for the rest of the run (issue 11, point 11: waiting again at every batch made an
+        8 s article take 175 s)."""
+        if write:
+            self._writable = False
+            self._touched.clear()
+            self._unusable_reason = "it stayed locked by another process"
+        lost = f"{losing or 'some results'} were not {'saved' if write else 'looked up'}"
+        then = "; going on without saving results" if write else ""
+        problem = f"the cache at {{path}} stayed locked by another process ({lost}){then}"
+        self._warn(CacheWarning("busy", problem, path=self.path))
 
     def _give_up_writing(self, cause: BaseException) -> None:
         self._writable = False

@@ -47,7 +47,8 @@ def config_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_path",
             type=click.Path(dir_okay=False, path_type=Path),
-            envvar="SUMMARIZER_CONFIG",
+            # No envvar=: the library reads SUMMARIZER_CONFIG itself (config.find_config),
+            # so that an error names the variable rather than this option.
             help="models.toml to use [env: SUMMARIZER_CONFIG; default: ./models.toml, "
             "then the packaged one].",
         ),

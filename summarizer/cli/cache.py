@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from summarizer.cli import cache_dir_option, cli, config_options, debug_option
-from summarizer.cli.errors import reports_errors, warn
+from summarizer.cli.errors import echo, reports_errors, warn
 
 
 class SizeType(click.ParamType):
@@ -52,15 +53,15 @@ def cache_info(cache_dir: Path | None, debug: bool) -> None:
         info = manage.info(store)
     finally:
         store.close()
-    click.echo(f"location:     {info.path}")
+    echo(f"location:     {info.path}")
     if not info.exists:
-        click.echo("size on disk: 0 B (no cache yet)")
+        echo("size on disk: 0 B (no cache yet)")
     else:
-        click.echo(f"size on disk: {format_size(info.size_on_disk)}")
+        echo(f"size on disk: {format_size(info.size_on_disk)}")
         span = (
             f" (oldest {_when(info.oldest)}, newest {_when(info.newest)})" if info.entries else ""
         )
-        click.echo(f"entries:      {info.entries:,}{span}")
+        echo(f"entries:      {info.entries:,}{span}")
     if info.models:
         rows = [("TASK", "MODEL", "ENTRIES", "SIZE", "LAST USED")]
         rows += [
@@ -68,14 +69,14 @@ def cache_info(cache_dir: Path | None, debug: bool) -> None:
             for m in info.models
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        click.echo("")
+        echo("")
         for row in rows:
             cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-            click.echo("  ".join(cells).rstrip())
+            echo("  ".join(cells).rstrip())
     if info.set_aside:
-        click.echo(f"\ndamaged files set aside ({len(info.set_aside)}), safe to delete:")
+        echo(f"\ndamaged files set aside ({len(info.set_aside)}), safe to delete:")
         for path in info.set_aside:
-            click.echo(f"  {path}")
+            echo(f"  {path}")
 
 
 @cache.command("prune")
@@ -107,7 +108,7 @@ def cache_prune(
         result = manage.prune(store, max_bytes=max_size, older_than_days=older_than)
     finally:
         store.close()
-    click.echo(
+    echo(
         f"removed {result.removed:,} entries; cache size {format_size(result.size_before)} "
         f"-> {format_size(result.size_after)}"
     )
@@ -150,25 +151,27 @@ def cache_clear(
                     "`summarizer cache info` lists the models it holds",
                     param_hint="--model",
                 )
-            click.echo(f"the cache at {store.path} is already empty")
+            echo(f"the cache at {store.path} is already empty")
             return
         if not yes and stdin_is_terminal():
-            click.confirm(f"Remove {what} {count:,} cached entries from {store.path}?", abort=True)
+            question = f"Remove {what} {count:,} cached entries from {store.path}?"
+            if not click.confirm(question):
+                raise click.exceptions.Abort("nothing was removed")
         removed = manage.clear(store, model)
     finally:
         store.close()
-    click.echo(f"removed {removed:,} entries from {store.path}")
+    echo(f"removed {removed:,} entries from {store.path}")
 
 
 def _resolve_model_name(name: str, config_path: Path | None) -> str:
     """A models.toml name becomes its hub id or folder; anything else is used as given."""
-    from summarizer.config import load_config
+    from summarizer.config import CONFIG_ENV, load_config
     from summarizer.errors import ConfigError
 
     try:
         config = load_config(config_path)
     except ConfigError:
-        if config_path is not None:
+        if config_path is not None or os.environ.get(CONFIG_ENV):
             raise
         return name
     spec = config.models.get(name)

@@ -1,7 +1,11 @@
 """One table from exception type to exit code and what the user sees.
 
 Exit codes: 0 success, 1 a runtime failure (one line on stderr; in a folder run, at least
-one document failed), 2 a usage error, 130 interrupted (Ctrl-C or SIGTERM).
+one document failed; a declined prompt; stdout closed by its reader, as in `| head`, which
+says nothing), 2 a usage error, 130 interrupted (Ctrl-C or SIGTERM).
+
+Every command prints on stdout through `echo`, so that a write that fails (a full disk) is
+an OutputError like any other output's.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from typing import Any
 
 import click
 
-from summarizer.errors import CacheWarning, ModelError, OutputError, SummarizerError
+from summarizer.errors import (
+    CacheWarning,
+    LanguageError,
+    ModelError,
+    OutputError,
+    SummarizerError,
+)
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -24,6 +34,8 @@ EXIT_INTERRUPTED = 130
 # The command line's advice, added to the library's line: the library names models.toml
 # settings, environment variables and parameters, never these options.
 CHOOSE_ANOTHER_OUTPUT = "choose another --output"
+# The `path` of an OutputError about stdout, where no --output was chosen.
+STDOUT = "standard output"
 OTHER_ENGINE = "(or --engine torch)"
 # Cache warnings by kind: the command line's advice replaces the library's hint.
 CACHE_ADVICE = {
@@ -47,7 +59,14 @@ class Handling:
 
 def _output_error(exc: BaseException) -> str:
     assert isinstance(exc, OutputError)
-    return f"Error: {exc}" if exc.folder else f"Error: {exc}; {CHOOSE_ANOTHER_OUTPUT}"
+    if exc.folder or exc.path == STDOUT:
+        return f"Error: {exc}"
+    return f"Error: {exc}; {CHOOSE_ANOTHER_OUTPUT}"
+
+
+def _aborted(exc: BaseException) -> str:
+    # A declined prompt raises Abort("nothing was removed"); click's own say nothing.
+    return f"Aborted; {exc}." if str(exc) else "Aborted."
 
 
 def _model_error(exc: BaseException) -> str:
@@ -71,13 +90,25 @@ HANDLING: list[tuple[type[BaseException], Handling]] = [
         Handling(EXIT_USAGE, lambda exc: f"Error: {exc.format_message()}", traceback=False),
     ),
     (click.exceptions.ClickException, Handling(None)),
-    (click.exceptions.Abort, Handling(None)),
+    (click.exceptions.Abort, Handling(EXIT_FAILURE, _aborted, traceback=False)),
     (click.exceptions.Exit, Handling(None)),
+    # stdout's reader went away (`| head`): click silences stdout and exits 1 quietly, as
+    # it does for --help; Unix tools say nothing either.
+    (BrokenPipeError, Handling(None)),
     (
         KeyboardInterrupt,
         Handling(
             EXIT_INTERRUPTED,
             lambda exc: "Interrupted; finished work is kept in the cache.",
+            traceback=False,
+        ),
+    ),
+    # The only language a command is given is --source-lang's: a usage error.
+    (
+        LanguageError,
+        Handling(
+            EXIT_USAGE,
+            lambda exc: f"Error: Invalid value for --source-lang: {exc}",
             traceback=False,
         ),
     ),
@@ -114,6 +145,18 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(row.exit_code)
 
     return wrapper
+
+
+def echo(text: str = "", *, nl: bool = True) -> None:
+    """Print on stdout. A write that fails is an OutputError about standard output (a full
+    disk: one line, exit 1); a closed pipe stays a BrokenPipeError, which ends the command
+    quietly (HANDLING)."""
+    try:
+        click.echo(text, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(STDOUT, str(exc.strerror or exc)) from exc
 
 
 def warning_line(warning: CacheWarning | str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from summarizer.cli import cli, config_options
-from summarizer.cli.errors import reports_errors
+from summarizer.cli.errors import echo, reports_errors
 
 
 @cli.group()
@@ -41,8 +41,8 @@ def models_list(config_path: Path | None, debug: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[-1]]))
-    click.echo(f"\nconfig: {config.path}")
+        echo("  ".join([*cells, row[-1]]))
+    echo(f"\nconfig: {config.path}")
 
 
 @models.command("pull")
@@ -68,4 +68,4 @@ def models_pull(names: tuple[str, ...], config_path: Path | None, debug: bool) -
         spec = config.models[name]
         click.echo(f"{name}: {spec.model} ...", err=True)
         location = pull(spec)
-        click.echo(f"{name}: ready at {location}")
+        echo(f"{name}: ready at {location}")

@@ -12,7 +12,7 @@ import click
 
 from summarizer import jobs
 from summarizer.cli import apply, cli, run_options
-from summarizer.cli.errors import EXIT_FAILURE, reports_errors, warn
+from summarizer.cli.errors import EXIT_FAILURE, echo, reports_errors, warn
 from summarizer.config import ENGINES
 from summarizer.errors import InputError, OutputError
 from summarizer.files import printable
@@ -55,7 +55,8 @@ def article_options(command: Any) -> Any:
         click.option(
             "--source-lang",
             metavar="LANG",
-            help="The articles' language (e.g. fr), skipping detection.",
+            help="The articles' language, skipping detection: an ISO 639-1 code such as fr "
+            "(fr-FR, FR and fra are read as fr).",
         ),
         click.option(
             "--keep-boilerplate",
@@ -126,15 +127,9 @@ def _process(
     if quiet:
         # Read by huggingface_hub when it is imported, which happens later if at all.
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    if source_lang is not None and not source_lang.isalpha():
-        raise click.BadParameter("expected a language code such as fr", param_hint="--source-lang")
     single = jobs.is_single(paths, output)
     if "-" in paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
-    _check_paths(paths, output, single)
-    options = RunOptions(
-        source_language=source_lang, summarize=summarize, keep_boilerplate=keep_boilerplate
-    )
     progress = Progress(0, enabled=not quiet and not single)
     summarizer = Summarizer(
         config_path,
@@ -146,8 +141,15 @@ def _process(
         on_segments=progress.add_segments,
         on_warning=warn,
     )
+    options = RunOptions(
+        # Normalised and checked against models.toml: a LanguageError lists what it serves.
+        source_language=summarizer.config.source_language(source_lang) if source_lang else None,
+        summarize=summarize,
+        keep_boilerplate=keep_boilerplate,
+    )
     _install_sigterm_handler()
     try:
+        _check_paths(paths, output, single)
         if not single:
             _check_folder_run(paths, output, output_format)
         jobs.run(
@@ -157,7 +159,7 @@ def _process(
             options,
             output_format,
             progress=progress,
-            emit=lambda text: click.echo(text, nl=False),
+            emit=lambda text: echo(text, nl=False),
             globs=globs or jobs.DEFAULT_GLOBS,
         )
     finally:

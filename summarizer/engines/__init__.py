@@ -33,6 +33,7 @@ from summarizer.engines.ctranslate2_conversion import (
 from summarizer.engines.ctranslate2_engine import CTranslate2Model, ctranslate2_options
 from summarizer.engines.files import (
     engine_label,
+    ensure_all_present,
     ensure_present,
     folder_fingerprint,
     hub_cache_folder,
@@ -115,6 +116,7 @@ __all__ = [
     "converted_folder",
     "ctranslate2_options",
     "engine_label",
+    "ensure_all_present",
     "ensure_converted",
     "ensure_present",
     "folder_fingerprint",

@@ -16,11 +16,11 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from summarizer.config import ModelSpec
 from summarizer.engines.files import first_line, weights_identity
-from summarizer.engines.transformers_engine import transformers_for
+from summarizer.engines.transformers_engine import load_errors, transformers_for, weight_options
 from summarizer.errors import ModelError
 
 if TYPE_CHECKING:
@@ -63,8 +63,11 @@ def convert_model(spec: ModelSpec, source: Path, output: Path) -> None:
     if patched:
         transformers.BartConfig.normalize_before = False
     try:
-        converter = TransformersConverter(str(source), trust_remote_code=False)
-        converter.convert(str(output), quantization=spec.compute_type)
+        _converter(TransformersConverter, spec, source).convert(
+            str(output), quantization=spec.compute_type
+        )
+    except ModelError:
+        raise
     except (OSError, ValueError, NotImplementedError, KeyError, AttributeError) as exc:
         raise ModelError(
             f"{{model}} cannot be converted for ctranslate2 ({first_line(exc)})",
@@ -75,6 +78,26 @@ def convert_model(spec: ModelSpec, source: Path, output: Path) -> None:
     finally:
         if patched:
             del transformers.BartConfig.normalize_before
+
+
+def _converter(base: type, spec: ModelSpec, source: Path) -> Any:
+    """ctranslate2's converter, loading the model's files as the torch engine does: weights
+    through weight_options (safetensors first, a pickle only through the weights-only
+    unpickler), never code shipped with the model, and a failure to load the user's files
+    is the torch engine's one line (load_errors): the other engine would fail the same way."""
+
+    class SafeConverter(base):  # type: ignore[misc, valid-type]
+        def load_model(self, model_class: Any, path: str, **kwargs: Any) -> Any:
+            with load_errors(spec, "weights"):
+                return model_class.from_pretrained(
+                    path, **kwargs, local_files_only=True, **weight_options(spec)
+                )
+
+        def load_tokenizer(self, tokenizer_class: Any, path: str, **kwargs: Any) -> Any:
+            with load_errors(spec, "tokenizer"):
+                return tokenizer_class.from_pretrained(path, **kwargs, local_files_only=True)
+
+    return SafeConverter(str(source), trust_remote_code=False)
 
 
 def ensure_converted(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,13 +41,63 @@ def ensure_present(spec: ModelSpec, on_progress: ProgressCallback) -> Path:
 
 
 def check_local_folder(spec: ModelSpec) -> None:
-    """A local model whose folder is gone is one error naming the fix, not a traceback."""
-    if spec.is_local and not Path(spec.model).is_dir():
-        raise ModelError(
-            f"folder {spec.model} does not exist",
-            model=spec.name,
-            hint="fix `model` in models.toml or run `summarizer models list`",
+    """A local model whose folder is gone, or is no model folder (no config.json: a typo,
+    or `model = "~"`, whose files would otherwise all be hashed first), is one error naming
+    the fix, at once."""
+    if not spec.is_local:
+        return
+    folder = Path(spec.model)
+    if not folder.is_dir():
+        problem = f"folder {spec.model} does not exist"
+    elif not (folder / "config.json").is_file():
+        problem = f"folder {spec.model} is not a model folder (it holds no config.json)"
+    else:
+        return
+    raise ModelError(
+        problem,
+        model=spec.name,
+        hint="fix `model` in models.toml or run `summarizer models list`",
+    )
+
+
+def ensure_all_present(specs: Iterable[ModelSpec], on_progress: ProgressCallback) -> None:
+    """Every model of `specs` on disk before any is loaded, downloading hub models first if
+    allowed; otherwise one ModelError naming every model that is missing, not only the
+    first. Cheap when all are there: a few file lookups, nothing imported but
+    huggingface_hub's constants."""
+    by_name = {spec.name: spec for spec in specs}
+    for spec in by_name.values():
+        check_local_folder(spec)
+    missing = [spec for spec in by_name.values() if not is_present_locally(spec)]
+    if missing and offline():
+        raise _missing_models(missing, "not downloaded, and HF_HUB_OFFLINE is set", "")
+    failures: list[tuple[ModelSpec, ModelError]] = []
+    for spec in missing:
+        on_progress(f"downloading {spec.model} from the Hugging Face hub")
+        try:
+            pull(spec)
+        except ModelError as exc:
+            failures.append((spec, exc))
+    if failures:
+        spec, first = failures[0]
+        cause = first.__cause__
+        why = _download_failure(cause, spec) if isinstance(cause, Exception) else first.problem
+        raise _missing_models(
+            [spec for spec, _ in failures],
+            f"could not download: {why}",
+            ", or set HF_HUB_OFFLINE=1 to use only downloaded models",
         )
+
+
+def _missing_models(specs: list[ModelSpec], why: str, more: str) -> ModelError:
+    names = [spec.name for spec in specs]
+    listing = ", ".join(f"{spec.name} ({spec.model})" for spec in specs)
+    return ModelError(
+        f"{'model' if len(specs) == 1 else 'models'} {listing}: {why}",
+        missing=names,
+        hint=f"run `summarizer models pull {' '.join(names)}` with network access, "
+        f"or set `model` to a local folder in models.toml{more}",
+    )
 
 
 def offline() -> bool:
@@ -73,6 +124,7 @@ def engine_label(spec: ModelSpec) -> str:
 def weights_identity(spec: ModelSpec) -> str:
     """Names the model's files, whatever runs them."""
     if spec.is_local:
+        check_local_folder(spec)
         return f"local:{spec.model}@{folder_fingerprint(Path(spec.model))}"
     return f"hub:{spec.model}@{resolved_revision(spec) or spec.revision or 'main'}"
 

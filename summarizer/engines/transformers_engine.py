@@ -74,10 +74,11 @@ class TransformersModel(_LazyModel):
 def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
     """Tokenizer and model from a local folder or the local Hugging Face cache; no network."""
     transformers, options = transformers_for(spec)
-    with _load_errors(spec):
+    with load_errors(spec, "tokenizer"):
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.model, **options)
+    with load_errors(spec, "weights"):
         model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
-            spec.model, **options, **_weight_options(spec)
+            spec.model, **options, **weight_options(spec)
         )
     model.eval()
     return tokenizer, model
@@ -90,7 +91,7 @@ def load_tokenizer(spec: ModelSpec) -> Any:
     class AutoTokenizer would pick, without the model configuration machinery that imports
     torch (a second of a ctranslate2 run's start, which needs no torch)."""
     transformers, options = transformers_for(spec)
-    with _load_errors(spec):
+    with load_errors(spec, "tokenizer"):
         known = known_tokenizer_class(spec)
         tokenizer_class = getattr(transformers, known) if known else transformers.AutoTokenizer
         return tokenizer_class.from_pretrained(spec.model, **options)
@@ -123,7 +124,7 @@ def load_generation_config(spec: ModelSpec) -> Any:
     """The generation defaults transformers' generate() applies for this model: its
     generation_config.json, else those derived from its config.json."""
     transformers, options = transformers_for(spec)
-    with _load_errors(spec):
+    with load_errors(spec, "configuration"):
         try:
             return transformers.GenerationConfig.from_pretrained(spec.model, **options)
         except OSError:
@@ -149,24 +150,51 @@ def transformers_for(spec: ModelSpec) -> tuple[Any, dict[str, Any]]:
     return transformers, options
 
 
-def _weight_options(spec: ModelSpec) -> dict[str, Any]:
+def weight_options(spec: ModelSpec) -> dict[str, Any]:
     """Weights: safetensors whenever the folder has them (a pickle beside them is never
     opened); otherwise a pytorch_model.bin goes through PyTorch's weights-only unpickler,
-    which refuses anything but tensors, so a malicious file fails instead of running."""
+    which refuses anything but tensors, so a malicious file fails instead of running. Both
+    engines load weights with these options (the ctranslate2 conversion too)."""
     weights = weights_folder(spec)
     has_safetensors = weights is not None and any(weights.glob("*.safetensors"))
     return {"use_safetensors": True if has_safetensors else None, "weights_only": True}
 
 
+# What each part of a model needs when it cannot be loaded.
+_LOAD_HINTS = {
+    "tokenizer": "the folder needs the tokenizer files saved with the model "
+    "(tokenizer_config.json and its vocabulary)",
+    "weights": "check the folder's weight files",
+    "configuration": "check the folder's config.json",
+}
+
+
 @contextlib.contextmanager
-def _load_errors(spec: ModelSpec) -> Iterator[None]:
-    """A model that cannot be loaded is one ModelError naming it and what to do."""
+def load_errors(spec: ModelSpec, part: str) -> Iterator[None]:
+    """A model whose `part` ("tokenizer", "weights", "configuration") cannot be loaded is
+    one ModelError naming it and what to do.
+
+    transformers, tokenizers, safetensors and torch raise many types for damaged or missing
+    files (SafetensorError for a truncated file, TypeError for a missing vocabulary): any
+    of them while reading the user's files is that failure, the cause kept for --debug."""
     try:
         yield
-    except (OSError, ValueError, pickle.UnpicklingError) as exc:
+    except ModelError:
+        raise
+    except Exception as exc:
         where = spec.model if spec.is_local else f"the local copy of {spec.model}"
+        hint = _LOAD_HINTS[part]
+        if isinstance(exc, pickle.UnpicklingError):
+            # PyTorch's message explains how to load the file anyway, which would run
+            # whatever it holds: it never reaches the user.
+            what = "the pickle weights hold more than tensors: refused, as loading could run code"
+            hint = "use a copy of the model with safetensors weights"
+        else:
+            what = first_line(exc)
+            if not spec.is_local:
+                hint = f"{hint}, or run `summarizer models pull {spec.name}` again"
         raise ModelError(
-            f"{where} cannot be loaded ({first_line(exc)})",
+            f"{where}: its {part} cannot be loaded ({what})",
             model=spec.name,
-            hint=f"check the folder, or run `summarizer models pull {spec.name}` again",
+            hint=hint,
         ) from exc
