@@ -26,7 +26,7 @@ from pathlib import Path
 from summarizer.cache import folder, schema
 from summarizer.cache import sqlite as db
 from summarizer.cache.folder import CACHE_FILE, default_cache_dir
-from summarizer.cache.lookup import Compute, Lookup, check_text, get_or_compute
+from summarizer.cache.lookup import Compute, Lookup, Split, check_text, get_or_compute
 from summarizer.errors import SummarizerError
 
 # SQLite's default limit on bound parameters is 32766; stay far below it.
@@ -135,10 +135,13 @@ class Cache:
         settings: Mapping[str, object],
         inputs: Iterable[str],
         compute: Compute,
+        *,
+        split: Split | None = None,
     ) -> Lookup:
         """Each distinct input's value: all looked up in one query, only the misses computed,
-        each batch stored as it is yielded (see lookup.get_or_compute)."""
-        return get_or_compute(self, task, identity, settings, inputs, compute)
+        each batch stored as it is yielded; with `split`, long inputs are computed and kept
+        in pieces (see lookup.get_or_compute)."""
+        return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
 
     def close(self) -> None:
         """Record pending access times (best effort) and close the connection."""
