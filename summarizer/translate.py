@@ -25,7 +25,7 @@ OUTPUT_LENGTH_FACTOR = 2
 OUTPUT_LENGTH_SLACK = 16
 # The bound is computed from the input's length rounded up to a bucket (length_bucket), the
 # smallest of which is this many tokens: sentences of similar length share a batch.
-MIN_LENGTH_BUCKET = 8
+MIN_LENGTH_BUCKET = 16
 
 
 @dataclass
@@ -277,7 +277,7 @@ def model_input(model: Model, text: str) -> str:
 
 
 def length_bucket(tokens: int) -> int:
-    """`tokens` rounded up to the next of 8, 12, 16, 24, 32, 48, 64, ... (each step a
+    """`tokens` rounded up to the next of 16, 24, 32, 48, 64, 96, ... (each step a
     half or a third more than the one before), so that pieces of similar length share an
     output bound, and with it a batch."""
     bucket = MIN_LENGTH_BUCKET

@@ -80,16 +80,16 @@ def test_max_new_tokens_is_bounded_by_each_segments_own_length(tmp_path):
     long = " ".join(["mot"] * 19) + "."
     paragraphs = ["Bonjour à tous.", "Un deux trois quatre cinq six.", long]
     model, _, _ = run(paragraphs, tmp_path, max_input_tokens=64)
-    # 4 and 7 tokens round up to 8, 20 to 24: two bounds, never in one batch.
+    # 4 and 7 tokens round up to 16, 20 to 24: two bounds, never in one batch.
     assert model.batches == [["Bonjour à tous.", "Un deux trois quatre cinq six."], [long]]
     bounds = [settings["max_new_tokens"] for settings in model.settings]
-    assert bounds == [2 * 8 + 16, 2 * 24 + 16]
+    assert bounds == [2 * 16 + 16, 2 * 24 + 16]
     assert all(settings["num_beams"] == 2 for settings in model.settings)
 
 
 @pytest.mark.parametrize(
     ("tokens", "bucket"),
-    [(1, 8), (8, 8), (9, 12), (13, 16), (17, 24), (25, 32), (33, 48), (49, 64), (65, 96)],
+    [(1, 16), (16, 16), (17, 24), (24, 24), (25, 32), (33, 48), (49, 64), (65, 96), (97, 128)],
 )
 def test_output_bounds_round_input_lengths_up_to_a_coarse_bucket(tokens, bucket):
     assert length_bucket(tokens) == bucket
