@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,17 +203,37 @@ def translate_segments(
         return pieces_of[segment]
 
     def compute(pieces: list[str]) -> Iterator[dict[str, str]]:
-        remaining = set(pieces)
+        progress = _Progress(pieces_of, pieces)
         for done in _translate_pieces(pieces, model, count_tokens):
             yield done  # stored before this generator goes on
-            remaining.difference_update(done)
             if on_batch:
-                finished = sum(remaining.isdisjoint(parts) for parts in pieces_of.values())
-                on_batch(finished, len(pieces_of))
+                on_batch(progress.finish(done), len(pieces_of))
 
     return cache.get_or_compute(
         TASK, lambda: model.identity, model.spec.output_settings, segments, compute, split=split
     )
+
+
+class _Progress:
+    """How many segments are done, as their pieces' batches finish."""
+
+    def __init__(self, pieces_of: dict[str, list[str]], todo: list[str]) -> None:
+        self._left = {
+            segment: set(parts).intersection(todo) for segment, parts in pieces_of.items()
+        }
+        self._segments_of: dict[str, list[str]] = {}
+        for segment, parts in self._left.items():
+            for piece in parts:
+                self._segments_of.setdefault(piece, []).append(segment)
+        self.done = sum(not parts for parts in self._left.values())
+
+    def finish(self, pieces: Iterable[str]) -> int:
+        """The number of segments done once `pieces` are."""
+        for piece in pieces:
+            for segment in self._segments_of.pop(piece, ()):
+                self._left[segment].discard(piece)
+                self.done += not self._left[segment]
+        return self.done
 
 
 def _translate_pieces(

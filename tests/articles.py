@@ -80,8 +80,24 @@ def french_article(number: int, sentences: int = 12) -> str:
     return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
 
 
-def write_corpus(root, count: int, folders: int = 4):
-    """count articles spread over nested subfolders of root; returns their paths."""
+def french_article_with_short_sentences(number: int) -> str:
+    """french_article(number), then a paragraph of short sentences of varied lengths (a
+    dateline, a quote, an update): their translations get tighter length bounds than the
+    article's long sentences, so they show whether a bound depends on batch companions."""
+    place = ["Lyon", "Nantes", "Brest", "Dijon", "Nîmes", "Metz", "Rouen"][number % 7]
+    short = [
+        f"Séance {number}.",
+        f"Le maire de {place} a parlé hier soir.",
+        f"Il pleut à {place} depuis {number % 9 + 2} jours.",
+        f"« Nous verrons », a dit M. Durand le {number % 28 + 1} mai.",
+        f"Fin de la séance {number} à {place}.",
+    ]
+    return french_article(number) + "\n" + " ".join(short) + "\n"
+
+
+def write_corpus(root, count: int, folders: int = 4, article=french_article):
+    """count articles (`article(number)`) spread over nested subfolders of root; returns
+    their paths."""
     from pathlib import Path
 
     paths = []
@@ -89,7 +105,7 @@ def write_corpus(root, count: int, folders: int = 4):
         folder = Path(root) / f"section-{number % folders}" / f"day-{number % 3}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"article-{number:04d}.txt"
-        path.write_text(french_article(number), encoding="utf-8")
+        path.write_text(article(number), encoding="utf-8")
         paths.append(path)
     return paths
 

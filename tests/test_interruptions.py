@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.articles import write_corpus
+from tests.articles import french_article, french_article_with_short_sentences, write_corpus
 from tests.processes import integrity
 
 # Short translations, one sentence per model call: many small cache writes, so that kills
@@ -137,8 +137,11 @@ def test_sigterm_stops_cleanly_and_writes_the_manifest(tmp_path, kill_config):
     assert not (out / ".manifest.jsonl.partial").exists()
 
 
-def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int) -> dict:
-    """SIGKILL folder runs at random moments until `kills_wanted` kills have landed.
+def kill_folder_runs(
+    tmp_path: Path, config: Path, kills_wanted: int, seed: int, article=french_article
+) -> dict:
+    """SIGKILL folder runs over 36 documents (`article(number)`) at random moments until
+    `kills_wanted` kills have landed.
 
     After every kill: the cache passes PRAGMA integrity_check and every output present is
     exactly the uninterrupted run's. When a run gets to the end, its outputs must all be
@@ -146,7 +149,7 @@ def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int)
     """
     rng = random.Random(seed)
     corpus = tmp_path / "corpus"
-    write_corpus(corpus, 36)
+    write_corpus(corpus, 36, article=article)
     started = time.monotonic()
     finish(start(corpus, tmp_path / "reference", config, tmp_path / "reference-cache"))
     reference_seconds = time.monotonic() - started
@@ -203,10 +206,12 @@ def test_twenty_random_kills_of_folder_runs(tmp_path, kill_config):
 def test_twenty_kills_with_the_default_batch_sizes_then_a_resume_match_byte_for_byte(
     tmp_path, tiny_config
 ):
-    # The tiny config as it is: batches of 16 sentences, bounds from each sentence's own
-    # length. Before issue 11 a resumed run translated a sentence beside other companions,
-    # under another batch-wide bound, and 15 of 24 outputs differed after 10 kills.
-    tally = kill_folder_runs(tmp_path, tiny_config, kills_wanted=20, seed=13)
+    # The tiny config as it is (batches of 16 sentences), and articles with short sentences
+    # as well as long ones. Before issue 11 a short sentence's output bound was its batch's
+    # longest sentence's, and a resumed run put it beside other companions: other text.
+    tally = kill_folder_runs(
+        tmp_path, tiny_config, kills_wanted=20, seed=13, article=french_article_with_short_sentences
+    )
     print(
         f"\n{tally['kills']} kills in {tally['runs']} folder runs, {tally['completed']} runs "
         f"completed and matched, {tally['outputs_checked']} outputs checked after kills"

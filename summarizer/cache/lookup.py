@@ -126,22 +126,31 @@ def _compute_pieces(
     # The misses themselves were just looked up; the other pieces may be an earlier run's.
     pieces = entries.get([piece for piece in wanted if piece not in pieces_of])
     todo = [piece for piece in wanted if piece not in pieces]
-    pending = dict(pieces_of)
+    # Each input's pieces still to compute, and the inputs waiting for each piece.
+    waiting = {text: set(parts).difference(pieces) for text, parts in pieces_of.items()}
+    owners: dict[str, list[str]] = {}
+    for text, missing in waiting.items():
+        for piece in missing:
+            owners.setdefault(piece, []).append(text)
 
-    def completed() -> dict[str, str]:
-        done = [text for text, parts in pending.items() if all(p in pieces for p in parts)]
-        return {text: join([pieces[p] for p in pending.pop(text)]) for text in done}
+    def whole(texts: Iterable[str]) -> dict[str, str]:
+        return {text: join([pieces[p] for p in pieces_of[text]]) for text in texts}
 
-    whole = completed()  # every piece stored already: nothing to compute
-    entries.put(whole)
-    values.update(whole)
+    ready = whole(text for text, missing in waiting.items() if not missing)
+    entries.put(ready)  # every piece stored already: nothing to compute
+    values.update(ready)
     for batch in compute(todo) if todo else ():
         batch = dict(batch)
         check_text(batch)
         pieces.update(batch)
-        whole = completed()
-        entries.put({**batch, **whole})
-        values.update(whole)
+        completed = []
+        for piece in batch:
+            for text in owners.pop(piece, ()):
+                waiting[text].discard(piece)
+                completed += [] if waiting[text] else [text]
+        ready = whole(completed)
+        entries.put({**batch, **ready})
+        values.update(ready)
     new = set(todo)
     return [text for text, parts in pieces_of.items() if new.intersection(parts)]
 
