@@ -1,7 +1,9 @@
 """Translation stage, in one place: each paragraph routed to its translator (or left as it
 is), its sentences looked up in the cache, only the misses translated in length-sorted
 batches shared by every document of a run, each batch stored as soon as it is done, and
-the paragraphs reassembled in their places."""
+the paragraphs reassembled in their places. Each translation depends on its sentence alone:
+its output bound comes from its own length, and only sentences with the same bound share a
+batch."""
 
 from __future__ import annotations
 

@@ -80,19 +80,20 @@ def french_article(number: int, sentences: int = 12) -> str:
     return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
 
 
-def french_article_with_short_sentences(number: int) -> str:
-    """french_article(number), then a paragraph of short sentences of varied lengths (a
-    dateline, a quote, an update): their translations get tighter length bounds than the
-    article's long sentences, so they show whether a bound depends on batch companions."""
-    place = ["Lyon", "Nantes", "Brest", "Dijon", "Nîmes", "Metz", "Rouen"][number % 7]
-    short = [
-        f"Séance {number}.",
-        f"Le maire de {place} a parlé hier soir.",
-        f"Il pleut à {place} depuis {number % 9 + 2} jours.",
-        f"« Nous verrons », a dit M. Durand le {number % 28 + 1} mai.",
-        f"Fin de la séance {number} à {place}.",
-    ]
-    return french_article(number) + "\n" + " ".join(short) + "\n"
+def short_sentence_article(number: int, sentences: int = 12) -> str:
+    """An article of very short sentences (briefs: "Le maire a voté lundi."), a distinct one
+    per number: short enough for tight output bounds of their own, below the tiny config's
+    max_new_tokens, so they show whether a bound depends on what shares a batch."""
+    subjects = ["Le maire", "La préfète", "Le syndicat", "Le conseil", "Un élu", "Marie", "Paul"]
+    verbs = ["a voté", "a parlé", "proteste", "attend", "a signé"]
+    when = ["", " lundi", " mardi", " hier", " ce soir"]
+    lines = []
+    for i in range(sentences):
+        k = number * 11 + i * 3
+        brief = f"{subjects[k % 7]} {verbs[k // 7 % 5]}{when[k // 35 % 5]}."
+        lines.append(f"Séance {number}-{i}." if i % 4 == 0 else brief)
+    third = max(1, sentences // 3)
+    return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
 
 
 def write_corpus(root, count: int, folders: int = 4, article=french_article):

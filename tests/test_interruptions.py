@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.articles import french_article, french_article_with_short_sentences, write_corpus
+from tests.articles import french_article, short_sentence_article, write_corpus
 from tests.processes import integrity
 
 # Short translations, one sentence per model call: many small cache writes, so that kills
@@ -206,11 +206,12 @@ def test_twenty_random_kills_of_folder_runs(tmp_path, kill_config):
 def test_twenty_kills_with_the_default_batch_sizes_then_a_resume_match_byte_for_byte(
     tmp_path, tiny_config
 ):
-    # The tiny config as it is (batches of 16 sentences), and articles with short sentences
-    # as well as long ones. Before issue 11 a short sentence's output bound was its batch's
-    # longest sentence's, and a resumed run put it beside other companions: other text.
+    # The tiny config as it is (batches of 16 sentences), on articles of short sentences,
+    # whose output bounds lie below its max_new_tokens. Before issue 11 a sentence's bound
+    # was its batch's longest sentence's, and a resumed run put it beside other companions:
+    # other text (this test failed within 45 s on that code).
     tally = kill_folder_runs(
-        tmp_path, tiny_config, kills_wanted=20, seed=13, article=french_article_with_short_sentences
+        tmp_path, tiny_config, kills_wanted=20, seed=13, article=short_sentence_article
     )
     print(
         f"\n{tally['kills']} kills in {tally['runs']} folder runs, {tally['completed']} runs "
