@@ -108,15 +108,20 @@ def _summarize_chunks(
     stats: SummarizationStats,
 ) -> list[str]:
     """One summary per chunk; the uncached ones in length-sorted batches, each stored as it
-    is done."""
+    is done. Each chunk's summary lengths are scaled to the chunk alone, and only chunks
+    with equal lengths share a batch: a summary never depends on its batch companions, nor
+    on which chunks the cache held (issue 11)."""
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
-        ordered = sorted(misses, key=len)
-        for start in range(0, len(ordered), model.spec.batch_size):
-            batch = ordered[start : start + model.spec.batch_size]
-            shortest = min(model.count_tokens(chunk) for chunk in batch)
-            outputs = model.generate(batch, scaled_lengths(settings, shortest))
-            yield dict(zip(batch, outputs, strict=True))
+        groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        for chunk in sorted(misses, key=len):
+            lengths = scaled_lengths(settings, model.count_tokens(chunk))
+            key = json.dumps(lengths, sort_keys=True)
+            groups.setdefault(key, (lengths, []))[1].append(chunk)
+        for lengths, group in groups.values():
+            for start in range(0, len(group), model.spec.batch_size):
+                batch = group[start : start + model.spec.batch_size]
+                yield dict(zip(batch, model.generate(batch, lengths), strict=True))
 
     lookup = cache.get_or_compute(
         TASK, lambda: model.identity, model.spec.output_settings, chunks, compute

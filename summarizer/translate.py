@@ -1,19 +1,22 @@
 """Translation stage, in one place: each paragraph routed to its translator (or left as it
 is), its sentences looked up in the cache, only the misses translated in length-sorted
 batches shared by every document of a run, each batch stored as soon as it is done, and
-the paragraphs reassembled in their places."""
+the paragraphs reassembled in their places. Each translation depends on its sentence alone:
+its output bound comes from its own length, and only sentences with the same bound share a
+batch."""
 
 from __future__ import annotations
 
 import functools
+import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer.cache import Cache, Lookup
 from summarizer.config import ModelSpec
-from summarizer.engines import Model, Request
+from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
@@ -22,6 +25,9 @@ TASK = "translation"
 # there instead of at the model's 512-token ceiling.
 OUTPUT_LENGTH_FACTOR = 2
 OUTPUT_LENGTH_SLACK = 16
+# The bound is computed from the input's length rounded up to a bucket (length_bucket), the
+# smallest of which is this many tokens: sentences of similar length share a batch.
+MIN_LENGTH_BUCKET = 16
 
 
 @dataclass
@@ -181,69 +187,106 @@ def translate_segments(
     """Every segment's translation, and which ones the model translated now.
 
     Segments may come from many documents: each distinct one is looked up once, and the
-    misses share length-sorted batches.
+    misses share batches of similar length. A segment over the model's input limit is
+    translated in pieces, never truncated; each piece is kept as its batch finishes.
+    `on_batch(done, total)` counts the segments done after each batch.
     """
-    return cache.get_or_compute(
-        TASK,
-        lambda: model.identity,
-        model.spec.output_settings,
-        segments,
-        functools.partial(_translate_misses, model=model, on_batch=on_batch),
-    )
-
-
-def _translate_misses(
-    misses: list[str],
-    model: Model,
-    on_batch: Callable[[int, int], None] | None,
-) -> Iterator[dict[str, str]]:
-    """Yields the segments each batch completes (a long one is done with its last piece)."""
-    settings = dict(model.spec.generation)
     limit = model.spec.max_input_tokens
 
-    # Each piece is counted once: to fit it, then to bound its batch's output.
+    # Each piece is counted once: to fit it, then to bound its output.
     @functools.cache
     def count_tokens(text: str) -> int:
         return model.count_tokens(model_input(model, text))
 
-    # A segment over the model's input limit is translated in pieces, never truncated.
-    pieces_of = {segment: split_to_fit(segment, limit, count_tokens) for segment in misses}
-    pieces = sorted({p for parts in pieces_of.values() for p in parts}, key=len)
-    batches = plan_batches(pieces, model.spec.batch_size, model.parallel_batches)
+    pieces_of: dict[str, list[str]] = {}
 
-    def requests() -> Iterator[Request]:
-        for batch in batches:
-            inputs = [model_input(model, piece) for piece in batch]
-            yield inputs, bounded_settings(settings, max(map(count_tokens, batch)))
+    def split(segment: str) -> list[str]:
+        pieces_of[segment] = split_to_fit(segment, limit, count_tokens)
+        return pieces_of[segment]
 
-    done: dict[str, str] = {}
-    finished: set[str] = set()
-    for batch, outputs in zip(batches, model.generate_batches(requests()), strict=True):
-        done.update(zip(batch, outputs, strict=True))
-        complete = {
-            segment: " ".join(done[p] for p in parts)
-            for segment, parts in pieces_of.items()
-            if segment not in finished and all(p in done for p in parts)
+    def compute(pieces: list[str]) -> Iterator[dict[str, str]]:
+        progress = _Progress(pieces_of, pieces)
+        for done in _translate_pieces(pieces, model, count_tokens):
+            yield done  # stored before this generator goes on
+            if on_batch:
+                on_batch(progress.finish(done), len(pieces_of))
+
+    return cache.get_or_compute(
+        TASK, lambda: model.identity, model.spec.output_settings, segments, compute, split=split
+    )
+
+
+class _Progress:
+    """How many segments are done, as their pieces' batches finish."""
+
+    def __init__(self, pieces_of: dict[str, list[str]], todo: list[str]) -> None:
+        self._left = {
+            segment: set(parts).intersection(todo) for segment, parts in pieces_of.items()
         }
-        yield complete  # stored before this generator goes on
-        finished.update(complete)
-        if on_batch:
-            on_batch(len(finished), len(misses))
+        self._segments_of: dict[str, list[str]] = {}
+        for segment, parts in self._left.items():
+            for piece in parts:
+                self._segments_of.setdefault(piece, []).append(segment)
+        self.done = sum(not parts for parts in self._left.values())
+
+    def finish(self, pieces: Iterable[str]) -> int:
+        """The number of segments done once `pieces` are."""
+        for piece in pieces:
+            for segment in self._segments_of.pop(piece, ()):
+                self._left[segment].discard(piece)
+                self.done += not self._left[segment]
+        return self.done
 
 
-def plan_batches(pieces: list[str], batch_size: int, parallel: int = 1) -> list[list[str]]:
-    """Length-sorted pieces cut into batches of at most `batch_size`, of even sizes, their
-    number a multiple of `parallel` where there are enough pieces: a model that runs
-    batches side by side gets work for every thread, even from a short article."""
-    count = -(-len(pieces) // batch_size)
-    count = min(len(pieces), -(-count // parallel) * parallel)
-    if count == 0:
-        return []
-    size, extra = divmod(len(pieces), count)
+def _translate_pieces(
+    pieces: list[str], model: Model, count_tokens: Callable[[str], int]
+) -> Iterator[dict[str, str]]:
+    """Yields each batch's translations as it finishes. Pieces of similar length share a
+    batch, and only pieces with the same output bound: each translation depends on its
+    piece alone, never on its batch companions (issue 11)."""
+    settings = dict(model.spec.generation)
+    bounded = {piece: bounded_settings(settings, count_tokens(piece)) for piece in pieces}
+    ordered = sorted(pieces, key=lambda piece: (count_tokens(piece), len(piece)))
+    batches = plan_batches(
+        ordered,
+        model.spec.batch_size,
+        model.parallel_batches,
+        group=lambda piece: bounded[piece]["max_new_tokens"],
+    )
+    requests = (
+        ([model_input(model, piece) for piece in batch], bounded[batch[0]]) for batch in batches
+    )
+    for batch, outputs in zip(batches, model.generate_batches(requests), strict=True):
+        yield dict(zip(batch, outputs, strict=True))
+
+
+def plan_batches(
+    pieces: list[str],
+    batch_size: int,
+    parallel: int = 1,
+    group: Callable[[str], Any] | None = None,
+) -> list[list[str]]:
+    """Sorted pieces cut into batches of at most `batch_size`, never two pieces of
+    different `group` in one batch, each group's batches of even sizes; their number a
+    multiple of `parallel` where there are enough pieces: a model that runs batches side
+    by side gets work for every thread, even from a short article."""
+    runs = [list(run) for _key, run in itertools.groupby(pieces, key=group or (lambda _: 0))]
+    counts = [-(-len(run) // batch_size) for run in runs]
+    wanted = min(len(pieces), -(-sum(counts) // parallel) * parallel)
+    while sum(counts) < wanted:
+        # One more batch where batches are largest (there is one with room to split).
+        index = max(range(len(runs)), key=lambda i: len(runs[i]) / counts[i])
+        counts[index] += 1
+    return [batch for run, count in zip(runs, counts, strict=True) for batch in _cut(run, count)]
+
+
+def _cut(run: list[str], count: int) -> list[list[str]]:
+    """`run` cut into `count` consecutive batches whose sizes differ by one at most."""
+    size, extra = divmod(len(run), count)
     batches, start = [], 0
     for index in range(count):
         end = start + size + (1 if index < extra else 0)
-        batches.append(pieces[start:end])
+        batches.append(run[start:end])
         start = end
     return batches
 
@@ -255,9 +298,20 @@ def model_input(model: Model, text: str) -> str:
     return f"{token} {text}" if token else text
 
 
-def bounded_settings(settings: dict[str, Any], longest_input_tokens: int) -> dict[str, Any]:
-    """generate() settings with max_new_tokens bounded by the batch's longest input."""
-    bound = OUTPUT_LENGTH_FACTOR * longest_input_tokens + OUTPUT_LENGTH_SLACK
+def length_bucket(tokens: int) -> int:
+    """`tokens` rounded up to the next of 16, 24, 32, 48, 64, 96, ... (each step a
+    half or a third more than the one before), so that pieces of similar length share an
+    output bound, and with it a batch."""
+    bucket = MIN_LENGTH_BUCKET
+    while bucket < tokens:
+        bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket // 3 * 4
+    return bucket
+
+
+def bounded_settings(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:
+    """generate() settings with max_new_tokens bounded by the input's own length (rounded
+    up to its length bucket): a function of the input alone, as the cache key requires."""
+    bound = OUTPUT_LENGTH_FACTOR * length_bucket(input_tokens) + OUTPUT_LENGTH_SLACK
     bounded = dict(settings)
     bounded["max_new_tokens"] = min(settings.get("max_new_tokens", bound), bound)
     bounded.pop("max_length", None)

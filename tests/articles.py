@@ -80,8 +80,25 @@ def french_article(number: int, sentences: int = 12) -> str:
     return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
 
 
-def write_corpus(root, count: int, folders: int = 4):
-    """count articles spread over nested subfolders of root; returns their paths."""
+def short_sentence_article(number: int, sentences: int = 12) -> str:
+    """An article of very short sentences (briefs: "Le maire a voté lundi."), a distinct one
+    per number: short enough for tight output bounds of their own, below the tiny config's
+    max_new_tokens, so they show whether a bound depends on what shares a batch."""
+    subjects = ["Le maire", "La préfète", "Le syndicat", "Le conseil", "Un élu", "Marie", "Paul"]
+    verbs = ["a voté", "a parlé", "proteste", "attend", "a signé"]
+    when = ["", " lundi", " mardi", " hier", " ce soir"]
+    lines = []
+    for i in range(sentences):
+        k = number * 11 + i * 3
+        brief = f"{subjects[k % 7]} {verbs[k // 7 % 5]}{when[k // 35 % 5]}."
+        lines.append(f"Séance {number}-{i}." if i % 4 == 0 else brief)
+    third = max(1, sentences // 3)
+    return "\n\n".join(" ".join(lines[k : k + third]) for k in range(0, sentences, third)) + "\n"
+
+
+def write_corpus(root, count: int, folders: int = 4, article=french_article):
+    """count articles (`article(number)`) spread over nested subfolders of root; returns
+    their paths."""
     from pathlib import Path
 
     paths = []
@@ -89,7 +106,7 @@ def write_corpus(root, count: int, folders: int = 4):
         folder = Path(root) / f"section-{number % folders}" / f"day-{number % 3}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"article-{number:04d}.txt"
-        path.write_text(french_article(number), encoding="utf-8")
+        path.write_text(article(number), encoding="utf-8")
         paths.append(path)
     return paths
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.articles import long_french_article, write_corpus
+from tests.articles import french_article, long_french_article, short_sentence_article, write_corpus
 from tests.processes import integrity
 
-# One sentence per model call: outputs then depend only on the sentence, not on which
-# sentences happened to share a batch, so a resumed run can be compared byte for byte.
+# Short translations, one sentence per model call: many small cache writes, so that kills
+# land between them often. (Outputs never depend on their batch companions, issue 11: the
+# default batch sizes are killed and resumed too, below.)
 KILL_TEST_CONFIG_CHANGES = {
     "batch_size = 16": "batch_size = 1",
     "num_beams = 2\nmax_new_tokens = 48": "num_beams = 1\nmax_new_tokens = 12",
@@ -156,8 +157,11 @@ def test_sigterm_stops_cleanly_and_writes_the_manifest(tmp_path, kill_config):
     assert not (out / ".manifest.jsonl.partial").exists()
 
 
-def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int) -> dict:
-    """SIGKILL folder runs at random moments until `kills_wanted` kills have landed.
+def kill_folder_runs(
+    tmp_path: Path, config: Path, kills_wanted: int, seed: int, article=french_article
+) -> dict:
+    """SIGKILL folder runs over 36 documents (`article(number)`) at random moments until
+    `kills_wanted` kills have landed.
 
     After every kill: the cache passes PRAGMA integrity_check and every output present is
     exactly the uninterrupted run's. When a run gets to the end, its outputs must all be
@@ -165,7 +169,7 @@ def kill_folder_runs(tmp_path: Path, config: Path, kills_wanted: int, seed: int)
     """
     rng = random.Random(seed)
     corpus = tmp_path / "corpus"
-    write_corpus(corpus, 36)
+    write_corpus(corpus, 36, article=article)
     started = time.monotonic()
     finish(start(corpus, tmp_path / "reference", config, tmp_path / "reference-cache"))
     reference_seconds = time.monotonic() - started
@@ -216,3 +220,21 @@ def test_twenty_random_kills_of_folder_runs(tmp_path, kill_config):
         f"completed and matched, {tally['outputs_checked']} outputs checked after kills"
     )
     assert tally["kills"] == 20
+
+
+@pytest.mark.stress
+def test_twenty_kills_with_the_default_batch_sizes_then_a_resume_match_byte_for_byte(
+    tmp_path, tiny_config
+):
+    # The tiny config as it is (batches of 16 sentences), on articles of short sentences,
+    # whose output bounds lie below its max_new_tokens. Before issue 11 a sentence's bound
+    # was its batch's longest sentence's, and a resumed run put it beside other companions:
+    # other text (this test failed within 45 s on that code).
+    tally = kill_folder_runs(
+        tmp_path, tiny_config, kills_wanted=20, seed=13, article=short_sentence_article
+    )
+    print(
+        f"\n{tally['kills']} kills in {tally['runs']} folder runs, {tally['completed']} runs "
+        f"completed and matched, {tally['outputs_checked']} outputs checked after kills"
+    )
+    assert tally["kills"] == 20 and tally["completed"] >= 1

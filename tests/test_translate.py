@@ -1,7 +1,7 @@
 import pytest
 
 from summarizer.cache import Cache
-from summarizer.translate import plan_batches
+from summarizer.translate import bounded_settings, length_bucket, plan_batches
 from tests.fakes import FakeModel, spec, translate_one
 
 PARAGRAPHS = [
@@ -76,11 +76,34 @@ def test_long_segment_is_split_to_fit_and_nothing_is_truncated(tmp_path):
     assert stats.segments == 1 and stats.cache_misses == 1
 
 
-def test_max_new_tokens_is_bounded_by_the_batch_source_length(tmp_path):
-    model, _, _ = run(["Bonjour à tous.", "Un deux trois quatre cinq six."], tmp_path, batch_size=1)
+def test_max_new_tokens_is_bounded_by_each_segments_own_length(tmp_path):
+    long = " ".join(["mot"] * 19) + "."
+    paragraphs = ["Bonjour à tous.", "Un deux trois quatre cinq six.", long]
+    model, _, _ = run(paragraphs, tmp_path, max_input_tokens=64)
+    # 4 and 7 tokens round up to 16, 20 to 24: two bounds, never in one batch.
+    assert model.batches == [["Bonjour à tous.", "Un deux trois quatre cinq six."], [long]]
     bounds = [settings["max_new_tokens"] for settings in model.settings]
-    assert bounds == [2 * 4 + 16, 2 * 7 + 16]
+    assert bounds == [2 * 16 + 16, 2 * 24 + 16]
     assert all(settings["num_beams"] == 2 for settings in model.settings)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "bucket"),
+    [(1, 16), (16, 16), (17, 24), (24, 24), (25, 32), (33, 48), (49, 64), (65, 96), (97, 128)],
+)
+def test_output_bounds_round_input_lengths_up_to_a_coarse_bucket(tokens, bucket):
+    assert length_bucket(tokens) == bucket
+    assert bounded_settings({"max_new_tokens": 512}, tokens)["max_new_tokens"] == 2 * bucket + 16
+    assert bounded_settings({"max_new_tokens": 20}, tokens)["max_new_tokens"] == 20
+
+
+def test_pieces_with_different_bounds_never_share_a_batch():
+    pieces = [f"p{i}" for i in range(10)]
+    group = {piece: index // 4 for index, piece in enumerate(pieces)}.get
+    batches = plan_batches(pieces, 3, 2, group=group)
+    assert [p for batch in batches for p in batch] == pieces
+    assert all(len({group(p) for p in batch}) == 1 for batch in batches)
+    assert all(len(batch) <= 3 for batch in batches) and len(batches) % 2 == 0
 
 
 def test_second_run_is_served_from_the_cache_without_model_calls(tmp_path):

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 
 # Bumped whenever the meaning of a key or a value changes; part of every key, so old
 # entries are simply never looked up again.
-KEY_VERSION = 1
+# 2: outputs depend on their own input only, never on their batch companions (issue 11):
+#    version 1 entries were made with batch-wide length bounds.
+KEY_VERSION = 2
 
 
 def make_key(task: str, model_identity: str, settings: Mapping[str, object], text: str) -> str:

@@ -1,7 +1,9 @@
 """get_or_compute: the one way the stages use the cache. Keys for every distinct input,
 one look-up, only the misses computed, and each computed batch stored as soon as it is
-yielded, so that an interrupted run keeps what it finished. NullCache (--no-cache) goes
-through the same steps with a store that never has anything and keeps nothing."""
+yielded, so that an interrupted run keeps what it finished. An input too long for its model
+is computed in pieces (`split`): each piece is stored as its batch finishes, and the input
+itself once its last piece is done. NullCache (--no-cache) goes through the same steps with
+a store that never has anything and keeps nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from summarizer.cache.keys import make_key
 # Given the misses (distinct, in first-seen order), yields input -> value mappings as
 # batches finish.
 Compute = Callable[[list[str]], Iterable[Mapping[str, str]]]
+# An input -> the pieces it is computed from, in order ([input] when it is computed whole).
+Split = Callable[[str], list[str]]
 
 
 @dataclass
@@ -22,7 +26,8 @@ class Lookup:
 
     # Every distinct input -> its value (cached or computed now), in first-seen order.
     values: dict[str, str]
-    # The distinct inputs that were computed now (the misses), in first-seen order.
+    # The distinct inputs that needed the model now (at least one piece computed), in
+    # first-seen order. An input whose pieces were all stored already is not one of them.
     computed: list[str]
 
 
@@ -39,6 +44,37 @@ def check_text(items: Mapping[str, str]) -> None:
             raise TypeError(f"cache values are text, not {type(value).__name__}")
 
 
+@dataclass
+class _Entries:
+    """One task's entries for one model and settings: keys, look-ups, stores."""
+
+    store: Store
+    task: str
+    identity: Callable[[], str]
+    settings: Mapping[str, object]
+
+    def get(self, texts: list[str]) -> dict[str, str]:
+        """The stored values of those texts that have one (one get_many)."""
+        if not texts:
+            return {}
+        model = self.identity()
+        keys = {text: make_key(self.task, model, self.settings, text) for text in texts}
+        found = self.store.get_many(keys.values())
+        return {text: found[key] for text, key in keys.items() if key in found}
+
+    def put(self, items: Mapping[str, str]) -> None:
+        """One put_many (one transaction). `identity` is asked again before each store: a
+        hub model's commit is only known once it is loaded."""
+        check_text(items)
+        if items:
+            model = self.identity()
+            self.store.put_many(
+                self.task,
+                model,
+                {make_key(self.task, model, self.settings, t): v for t, v in items.items()},
+            )
+
+
 def get_or_compute(
     store: Store,
     task: str,
@@ -46,38 +82,77 @@ def get_or_compute(
     settings: Mapping[str, object],
     inputs: Iterable[str],
     compute: Compute,
+    *,
+    split: Split | None = None,
+    join: Callable[[list[str]], str] = " ".join,
 ) -> Lookup:
     """Each distinct input's value: all looked up in one get_many, only the misses computed.
 
     `compute` gets the misses and yields input -> value mappings as batches finish; each
     is stored at once (one put_many, one transaction), so an exception from `compute`
-    propagates with the earlier batches already kept. `identity` is called for the look-up
-    keys and again before each store: a hub model's commit is only known once it is loaded.
+    propagates with the earlier batches already kept.
+
+    With `split`, each miss is cut into pieces first; the pieces not stored yet go to
+    `compute`, each stored as its batch finishes (a piece that is the whole input has the
+    input's own key), and a miss's value, its pieces' values joined by `join`, is stored
+    with the batch that completes it, so that a later run needs no split at all.
     """
     distinct = list(dict.fromkeys(inputs))
-    if not distinct:
-        return Lookup({}, [])
-    model = identity()
-    keys = {text: make_key(task, model, settings, text) for text in distinct}
-    found = store.get_many(keys.values())
-    values = {text: found[keys[text]] for text in distinct if keys[text] in found}
+    entries = _Entries(store, task, identity, settings)
+    values = entries.get(distinct)
     misses = [text for text in distinct if text not in values]
-    for batch in compute(misses) if misses else ():
-        batch = dict(batch)
-        check_text(batch)
-        if batch:
-            model = identity()
-            store.put_many(
-                task, model, {make_key(task, model, settings, t): v for t, v in batch.items()}
-            )
-        values.update(batch)
+    computed: list[str] = []
+    if misses:
+        pieces_of = {text: split(text) if split else [text] for text in misses}
+        computed = _compute_pieces(entries, pieces_of, compute, join, values)
     missing = [text for text in misses if text not in values]
     if missing:
         raise ValueError(
             f"compute gave no value for {len(missing)} of {len(misses)} input(s), "
             f"such as {missing[0][:60]!r}"
         )
-    return Lookup({text: values[text] for text in distinct}, misses)
+    return Lookup({text: values[text] for text in distinct}, computed)
+
+
+def _compute_pieces(
+    entries: _Entries,
+    pieces_of: dict[str, list[str]],
+    compute: Compute,
+    join: Callable[[list[str]], str],
+    values: dict[str, str],
+) -> list[str]:
+    """Fills in `values` for the misses (`pieces_of`'s keys); returns those computed now."""
+    wanted = list(dict.fromkeys(piece for pieces in pieces_of.values() for piece in pieces))
+    # The misses themselves were just looked up; the other pieces may be an earlier run's.
+    pieces = entries.get([piece for piece in wanted if piece not in pieces_of])
+    todo = [piece for piece in wanted if piece not in pieces]
+    # Each input's pieces still to compute, and the inputs waiting for each piece.
+    waiting = {text: set(parts).difference(pieces) for text, parts in pieces_of.items()}
+    owners: dict[str, list[str]] = {}
+    for text, missing in waiting.items():
+        for piece in missing:
+            owners.setdefault(piece, []).append(text)
+
+    def whole(texts: Iterable[str]) -> dict[str, str]:
+        return {text: join([pieces[p] for p in pieces_of[text]]) for text in texts}
+
+    ready = whole(text for text, missing in waiting.items() if not missing)
+    entries.put(ready)  # every piece stored already: nothing to compute
+    values.update(ready)
+    for batch in compute(todo) if todo else ():
+        batch = dict(batch)
+        check_text(batch)
+        pieces.update(batch)
+        completed = []
+        for piece in batch:
+            for text in owners.pop(piece, ()):
+                waiting[text].discard(piece)
+                completed += [] if waiting[text] else [text]
+        ready = whole(completed)
+        entries.put({**batch, **ready})
+        values.update(ready)
+    new = set(todo)
+    return [text for text, parts in pieces_of.items() if new.intersection(parts)]
 
 
 class NullCache:
@@ -98,9 +173,11 @@ class NullCache:
         settings: Mapping[str, object],
         inputs: Iterable[str],
         compute: Compute,
+        *,
+        split: Split | None = None,
     ) -> Lookup:
         """Every distinct input computed, in the same steps as Cache.get_or_compute."""
-        return get_or_compute(self, task, identity, settings, inputs, compute)
+        return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
 
     def close(self) -> None:
         return None

@@ -6,10 +6,9 @@ synchronous=NORMAL, a busy timeout, BEGIN IMMEDIATE for every write with a bound
 "database is locked", one connection per process (re-opened after fork). Whatever goes
 wrong with the file is met the same way: a damaged file is moved aside and rebuilt; a
 read-only, full or locked location means going on without writing (a lock held through one
-write's retries: no later write waits again); a file from a newer
-release means going on without it. Each of these is said once, through the `on_warning`
-callback (by default a CacheWarning), and the run continues. The management functions
-(manage.py) raise CacheError instead, since there the cache is the job.
+write's retries: no later write waits again); a file from a newer release means going on
+without it. Each is said once, through `on_warning` (by default a CacheWarning), and the
+run continues. The management functions (manage.py) raise CacheError instead.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pathlib import Path
 from summarizer.cache import folder, schema
 from summarizer.cache import sqlite as db
 from summarizer.cache.folder import CACHE_FILE, default_cache_dir
-from summarizer.cache.lookup import Compute, Lookup, check_text, get_or_compute
+from summarizer.cache.lookup import Compute, Lookup, Split, check_text, get_or_compute
 from summarizer.errors import CacheError, CacheWarning
 
 # SQLite's default limit on bound parameters is 32766; stay far below it.
@@ -131,10 +130,13 @@ class Cache:
         settings: Mapping[str, object],
         inputs: Iterable[str],
         compute: Compute,
+        *,
+        split: Split | None = None,
     ) -> Lookup:
         """Each distinct input's value: all looked up in one query, only the misses computed,
-        each batch stored as it is yielded (see lookup.get_or_compute)."""
-        return get_or_compute(self, task, identity, settings, inputs, compute)
+        each batch stored as it is yielded; with `split`, long inputs are computed and kept
+        in pieces (see lookup.get_or_compute)."""
+        return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
 
     def close(self) -> None:
         """Record pending access times (best effort) and close the connection."""
@@ -345,18 +347,19 @@ class Cache:
         up for the rest of the run (issue 11, point 11: waiting again at every batch made an
         8 s article take 175 s)."""
         if write:
-            self._writable = False
-            self._touched.clear()
-            self._unusable_reason = "it stayed locked by another process"
+            self._stop_writing("it stayed locked by another process")
         lost = f"{losing or 'some results'} were not {'saved' if write else 'looked up'}"
         then = "; going on without saving results" if write else ""
         problem = f"the cache at {{path}} stayed locked by another process ({lost}){then}"
         self._warn(CacheWarning("busy", problem, path=self.path))
 
-    def _give_up_writing(self, cause: BaseException) -> None:
+    def _stop_writing(self, reason: str) -> None:
         self._writable = False
         self._touched.clear()
-        self._unusable_reason = db.reason(cause)
+        self._unusable_reason = reason
+
+    def _give_up_writing(self, cause: BaseException) -> None:
+        self._stop_writing(db.reason(cause))
         full = db.code(cause) == db.FULL
         warning = CacheWarning(
             "full" if full else "unwritable",
@@ -369,9 +372,7 @@ class Cache:
 
     def _give_up(self, cause: BaseException, *, opening: bool = False) -> None:
         self._readable = False
-        self._writable = False
-        self._touched.clear()
-        self._unusable_reason = db.reason(cause)
+        self._stop_writing(db.reason(cause))
         self._drop_connection()
         self._warn(
             CacheWarning(
