@@ -133,9 +133,8 @@ class Cache:
         *,
         split: Split | None = None,
     ) -> Lookup:
-        """Each distinct input's value: all looked up in one query, only the misses computed,
-        each batch stored as it is yielded; with `split`, long inputs are computed and kept
-        in pieces (see lookup.get_or_compute)."""
+        """Each distinct input's value, only the misses computed, each batch stored as it is
+        yielded; `split` keeps long inputs in pieces (see lookup.get_or_compute)."""
         return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
 
     def close(self) -> None:
