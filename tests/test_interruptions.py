@@ -121,6 +121,7 @@ def test_sigkill_mid_run_loses_nothing_and_resume_matches_an_uninterrupted_run(
     assert sum(row["cache_hits"] for row in written) > 0
 
 
+@pytest.mark.stress
 def test_sigterm_stops_a_single_article_like_ctrl_c(tmp_path, kill_config):
     article = tmp_path / "long.txt"
     article.write_text(long_french_article(), encoding="utf-8")

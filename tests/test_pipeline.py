@@ -117,6 +117,7 @@ class InputRecorder:
         return model
 
 
+@pytest.mark.slow  # 1000 sentences through the tiny models: about 25 s on 2 cores
 def test_long_article_keeps_all_paragraphs_and_is_summarized_from_several_chunks(tiny_config):
     paragraphs = long_french_article(paragraphs=40, sentences_per_paragraph=25).split("\n\n")
     # One sentence far over the translator's 64-token limit, in the middle of the article.
