@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarizer import files
-from summarizer.documents import Document, read_document
+from summarizer.documents import STDIN, Document, read_document
 from summarizer.errors import OutputError, SummarizerError
 from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
     Job,
     Plan,
+    check_not_the_piped_input,
     check_single_output,
     check_writable,
     plan_run,
@@ -134,7 +135,7 @@ class _Runner:
             if isinstance(outcome, SummarizerError):
                 self._fail(job, outcome)
                 continue
-            refused = self._deliver(job, self._render(outcome))
+            refused = self._deliver(job, self._render(outcome), outcome.source_text)
             if refused is not None:
                 self._fail(job, refused)
                 continue
@@ -188,12 +189,14 @@ class _Runner:
             return render_json_line(result)
         return RENDERERS[self.plan.output_format](result)
 
-    def _deliver(self, job: Job, content: str) -> OutputError | None:
+    def _deliver(self, job: Job, content: str, source_text: str) -> OutputError | None:
         """Emit or write one output; returns the error of one that cannot be written for a
         reason of its own, and raises one that stops the run."""
         if job.output is None:
             self.emit(content)
         elif self.plan.outdir is None:
+            if str(job.source) == STDIN:
+                check_not_the_piped_input(job.output, source_text, content, self._read_plain)
             try:
                 if check_single_output(str(job.source), job.output):
                     files.write_into(job.output, content)
@@ -210,6 +213,9 @@ class _Runner:
                     return OutputError(files.printable(where), str(exc.strerror or exc))
                 raise OutputError.from_os_error(self.plan.outdir, exc, folder=True) from exc
         return None
+
+    def _read_plain(self, path: str) -> Document:
+        return self.read(path, keep_boilerplate=self.options.keep_boilerplate)
 
     def _fail(self, job: Job, error: SummarizerError) -> None:
         """One document failed: a single document's run fails; a folder run goes on."""

@@ -8,13 +8,13 @@ import os
 import stat
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from summarizer import files
-from summarizer.documents import STDIN
-from summarizer.errors import InputError, OutputError
+from summarizer.documents import STDIN, Document
+from summarizer.errors import InputError, OutputError, SummarizerError
 from summarizer.output import EXTENSIONS
 
 DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm")
@@ -278,6 +278,10 @@ def _source_identity(source: str) -> tuple[int, int] | None:
     return (status.st_dev, status.st_ino) if stat.S_ISREG(status.st_mode) else None
 
 
+# A file larger than this is no article held whole (the default input limit is 10 MiB).
+_LOOKS_LIKE_LIMIT = 64 * 1024 * 1024
+
+
 def check_writable(output: Path) -> None:
     """Fail with one line unless a file can be created in OUTPUT's folder."""
     try:
@@ -288,3 +292,25 @@ def check_writable(output: Path) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise OutputError.from_os_error(output, exc) from exc
+
+
+def check_not_the_piped_input(
+    output: Path, source_text: str, content: str, read: Callable[[str], Document]
+) -> None:
+    """Refuse (OutputError) to replace OUTPUT when standard input came through a pipe and
+    OUTPUT holds that same article (`cat a.txt | summarizer translate - -o a.txt`): its
+    device and inode cannot be compared then, so its text is. An OUTPUT that already holds
+    `content` (an English article passed through) is left as it is."""
+    try:
+        if not os.path.isfile(output) or os.path.getsize(output) > _LOOKS_LIKE_LIMIT:
+            return
+        current = Path(output).read_bytes()
+        if current == content.encode("utf-8"):
+            return
+        held = read(str(output)).text
+    except (OSError, SummarizerError):
+        return
+    if held == source_text:
+        raise OutputError(
+            output, "it holds the article read from standard input, which is never overwritten"
+        )
