@@ -124,13 +124,17 @@ def test_clear_on_a_terminal_asks_first_and_no_keeps_everything(filled, monkeypa
     assert manage.count(Cache(filled)) == 0
 
 
-def test_clear_with_yes_or_without_a_terminal_does_not_ask(filled, monkeypatch):
+def test_clear_with_yes_does_not_ask_and_without_a_terminal_needs_yes(filled, monkeypatch):
     monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: True)
     result = invoke("cache", "clear", "--model", "org/bart", "--yes")
     assert result.exit_code == 0 and "Remove" not in result.output
     assert manage.count(Cache(filled)) == 40
     monkeypatch.setattr(cli_cache, "stdin_is_terminal", lambda: False)
-    assert invoke("cache", "clear").exit_code == 0
+    refused = invoke("cache", "clear", input="n\n")  # `echo n | summarizer cache clear`
+    assert refused.exit_code == 2
+    assert refused.stderr == "Error: give --yes to clear the cache without a terminal\n"
+    assert manage.count(Cache(filled)) == 40
+    assert invoke("cache", "clear", "--yes").exit_code == 0
     assert manage.count(Cache(filled)) == 0
 
 

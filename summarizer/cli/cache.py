@@ -133,7 +133,8 @@ def cache_clear(
     config_path: Path | None,
     debug: bool,
 ) -> None:
-    """Remove every cached output, or one model's (asks first on a terminal)."""
+    """Remove every cached output, or one model's (asks first on a terminal; without one,
+    only with --yes)."""
     from summarizer.cache import manage
 
     if model_name is not None and not model_name.strip():
@@ -153,7 +154,11 @@ def cache_clear(
                 )
             echo(f"the cache at {store.path} is already empty")
             return
-        if not yes and stdin_is_terminal():
+        if not yes:
+            # Without a terminal there is nobody to ask (`echo n | summarizer cache clear`
+            # must not clear): --yes says it.
+            if not stdin_is_terminal():
+                raise click.UsageError("give --yes to clear the cache without a terminal")
             question = f"Remove {what} {count:,} cached entries from {store.path}?"
             if not click.confirm(question):
                 raise click.exceptions.Abort("nothing was removed")
