@@ -33,7 +33,9 @@ def _place(problem: str, mark: str, subject: str | None) -> str:
 
 
 def _with_path(problem: str, path: str | Path | None) -> str:
-    return _place(problem, "{path}", None if path is None else str(path))
+    from summarizer.files import printable  # a file name is shown escaped, on one line
+
+    return _place(problem, "{path}", None if path is None else printable(path))
 
 
 class SummarizerError(Exception):
@@ -199,7 +201,10 @@ class OutputError(SummarizerError):
         return {**super().fields(), "path": self.path, "folder": self.folder}
 
     def describe(self) -> str:
-        return f"cannot write {'in ' if self.folder else ''}{self.path}: {self.problem}"
+        from summarizer.files import printable
+
+        where = f"{'in ' if self.folder else ''}{printable(self.path)}"
+        return f"cannot write {where}: {self.problem}"
 
 
 class CacheError(_AboutAPath):

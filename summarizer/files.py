@@ -34,14 +34,20 @@ class RefusedPath(OSError):
     """A path under the output folder that is not what a file or folder of ours may be."""
 
 
+# Control characters (a newline, an escape sequence) in a file name would break the one
+# line a message is, or drive the terminal: they are shown escaped (`bad\\nname.txt`).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def printable(text: str | Path) -> str:
-    """`text` with the undecodable bytes of a file name escaped (`caf\\xe9.txt`): safe to
-    print and to put in JSON."""
+    """`text` with the undecodable bytes of a file name escaped (`caf\\xe9.txt`), and its
+    control characters: safe to print on one line and to put in JSON."""
     text = str(text)
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a surrogate no decoding made: escape it as it is
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def kind_of(mode: int) -> str:

@@ -392,6 +392,21 @@ def test_a_file_name_that_is_not_utf8_is_processed_and_shown_escaped(tmp_path, t
     assert escaped in inputs
 
 
+def test_a_file_name_with_a_newline_is_shown_escaped_on_one_line(tmp_path, tiny_config):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bad\nname.txt").write_text("")
+    (corpus / "ok\x1b[31m.txt").write_text(french_article(1), encoding="utf-8")
+    out = tmp_path / "out"
+    for rerun in (False, True):
+        result = invoke("translate", corpus, "-o", out, "--config", tiny_config)
+        assert result.exit_code == 1
+        failed, closing = result.stderr.splitlines()
+        assert failed == f"failed: {corpus}/bad\\nname.txt is empty: there is no text to translate"
+        assert closing.startswith(f"{0 if rerun else 1} written, {1 if rerun else 0} already")
+    assert "\x1b" not in (out / "manifest.jsonl").read_text()
+
+
 def test_a_named_folder_inside_the_output_folder_is_searched_whole(tmp_path, tiny_config):
     articles = tmp_path / "articles"
     (articles / "2024").mkdir(parents=True)
