@@ -95,24 +95,17 @@ def test_single_output_that_holds_the_article_piped_in_is_refused(tmp_path, tiny
     article = tmp_path / "a.txt"
     article.write_text(french_article(1), encoding="utf-8")
 
-    def piped(target: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            summarizer_command("translate", "-", "-o", target, "--config", tiny_config, "-q"),
-            input=french_article(1),
-            capture_output=True,
-            text=True,
-            env=child_env(SUMMARIZER_CACHE_DIR=str(tmp_path / "cache")),
-            cwd=REPO_ROOT,
-            timeout=300,
-        )
+    def piped(target: Path):
+        args = ("translate", "-", "-o", target, "--config", tiny_config, "-q")
+        return invoke(*args, input=french_article(1))
 
     refused = piped(article)
-    assert refused.returncode == 1, refused.stderr
+    assert refused.exit_code == 1, refused.output
     assert refused.stderr.count("\n") == 1 and "read from standard input" in refused.stderr
     assert article.read_text(encoding="utf-8") == french_article(1)
     elsewhere = tmp_path / "english.txt"
-    assert piped(elsewhere).returncode == 0
-    assert piped(elsewhere).returncode == 0  # its own earlier output is no input
+    assert piped(elsewhere).exit_code == 0
+    assert piped(elsewhere).exit_code == 0  # its own earlier output is no input
 
 
 def test_single_output_that_is_a_link_or_not_a_file_is_refused(tmp_path, tiny_config):
