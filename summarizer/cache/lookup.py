@@ -155,16 +155,9 @@ def _compute_pieces(
     return [text for text, parts in pieces_of.items() if new.intersection(parts)]
 
 
-class NullCache:
-    """--no-cache: every look-up misses and nothing is stored, so everything is computed.
-
-    Not a Cache: it has no file, so nothing to open, warn about or manage."""
-
-    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
-        return {}
-
-    def put_many(self, task: str, model: str, items: Mapping[str, str]) -> None:
-        check_text(items)
+class ComputesMisses:
+    """`get_or_compute` over the class's own get_many and put_many: written once for the
+    Cache and the NullCache."""
 
     def get_or_compute(
         self,
@@ -176,8 +169,21 @@ class NullCache:
         *,
         split: Split | None = None,
     ) -> Lookup:
-        """Every distinct input computed, in the same steps as Cache.get_or_compute."""
+        """Each distinct input's value, only the misses computed, each batch stored as it is
+        yielded; `split` keeps long inputs in pieces (see get_or_compute above)."""
         return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
+
+
+class NullCache(ComputesMisses):
+    """--no-cache: every look-up misses and nothing is stored, so everything is computed.
+
+    Not a Cache: it has no file, so nothing to open, warn about or manage."""
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        return {}
+
+    def put_many(self, task: str, model: str, items: Mapping[str, str]) -> None:
+        check_text(items)
 
     def close(self) -> None:
         return None

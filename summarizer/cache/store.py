@@ -26,7 +26,7 @@ from pathlib import Path
 from summarizer.cache import folder, schema
 from summarizer.cache import sqlite as db
 from summarizer.cache.folder import CACHE_FILE, default_cache_dir
-from summarizer.cache.lookup import Compute, Lookup, Split, check_text, get_or_compute
+from summarizer.cache.lookup import ComputesMisses, check_text
 from summarizer.errors import CacheError, CacheWarning
 
 # SQLite's default limit on bound parameters is 32766; stay far below it.
@@ -45,7 +45,7 @@ ANOTHER_FOLDER = f"{folder.CACHE_DIR_ENV} or the cache_dir parameter chooses ano
 Connect = Callable[[Path], sqlite3.Connection]
 
 
-class Cache:
+class Cache(ComputesMisses):
     """Key -> text store; get_many/put_many so a whole batch costs one query, and
     get_or_compute on top of them for the stages.
 
@@ -122,20 +122,6 @@ class Cache:
 
         with self.lock:
             self._attempt(store, write=True, default=None, losing=f"{len(rows)} result(s)")
-
-    def get_or_compute(
-        self,
-        task: str,
-        identity: Callable[[], str],
-        settings: Mapping[str, object],
-        inputs: Iterable[str],
-        compute: Compute,
-        *,
-        split: Split | None = None,
-    ) -> Lookup:
-        """Each distinct input's value, only the misses computed, each batch stored as it is
-        yielded; `split` keeps long inputs in pieces (see lookup.get_or_compute)."""
-        return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
 
     def close(self) -> None:
         """Record pending access times (best effort) and close the connection."""
