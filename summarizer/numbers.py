@@ -1,0 +1,166 @@
+"""Numbers in a text and in its translation, compared across French and English notations.
+
+A changed or dropped number is the translation error a journalist can least afford, and
+the one a model-free check catches best: every number of the source must be in the
+output, whatever its notation ("1 000,5" = "1,000.5" = "1000.5", "55 %" = "55%", "1er" =
+"1st", "14h30" = "14:30" = "2:30 pm"). Each mention gets canonical forms; two mentions
+match when their forms intersect. Numbers written in words ("trois", "a million") are out
+of scope.
+
+bicleaner-hardrules' no_number_inconsistencies (the digits of both sides, sorted, must be
+equal) and OpusFilter's NonZeroNumeralsFilter (a similarity of the digit sequences, zeros
+left out) compare digits only, so for them "1,5" and "15" agree; reading each number's
+value in its own language's notation is what tells those apart.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Languages whose convention is a decimal comma (and a dot or a space between thousands).
+# Every other language, English included, is read with a decimal dot.
+COMMA_DECIMAL_LANGUAGES = frozenset(
+    {"fr", "es", "it", "pt", "ro", "ca", "gl"}  # Romance
+    | {"de", "nl", "sv", "da", "no", "nb", "nn", "is"}  # Germanic
+    | {"ru", "uk", "be", "pl", "cs", "sk", "sl", "hr", "sr", "bs", "bg", "mk"}  # Slavic
+    | {"fi", "et", "hu", "lv", "lt", "el", "eu", "sq", "tr"}  # the other European ones
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str  # as written in the text, e.g. "1 000,5" or "14h30"
+    forms: frozenset[str]  # canonical forms it may match, e.g. {"1000.5"} or {"t2:30"}
+
+
+_SPACE = "[ \u00a0\u202f]"  # between thousands: a space, a no-break space, a narrow one
+_HOUR = r"(?:[01]?\d|2[0-3])"
+_HOUR12 = r"(?:1[0-2]|0?\d)"
+_MINUTES = r"[0-5]\d(?!\d)"
+_AMPM = rf"{_SPACE}?[aApP](?:\.[mM]\.?|[mM])(?!\w)"  # "pm", "p.m."; "pm." ends a sentence
+# One alternation, so that a time's digits are never also read as numbers of their own.
+# Alternatives are tried in order: times first, then space-grouped thousands, then the rest.
+# No match starts right after a digit: `plain` takes every digit of a run, minutes and
+# space groups end where digits do.
+# A dot separates hours from minutes only before am/pm: "3.50" is a number.
+# The leading (?=\d) is for speed: without it the engine tries every alternative at every
+# character, 10 times slower on a sentence.
+_MENTION = re.compile(
+    rf"""
+    (?=\d)
+    (?:
+        (?P<h_hour>{_HOUR}){_SPACE}?h(?:eures?)?(?:{_SPACE}?(?P<h_min>{_MINUTES})|(?!\w))
+      | (?P<c_hour>{_HOUR}):(?P<c_min>{_MINUTES})(?:{_AMPM})?
+      | (?P<d_hour>{_HOUR12})\.(?P<d_min>{_MINUTES}){_AMPM}
+      | (?P<p_hour>{_HOUR12}){_AMPM}
+      | (?P<grouped>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)(?:[.,]\d+)?)
+      | (?P<plain>\d+(?:[.,]\d+)*)
+    )
+    [^\W\d_]*(?:{_SPACE}?%)?
+    """,
+    re.VERBOSE,
+)
+_DIGIT = re.compile(r"\d")
+_NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
+_GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f")
+_GROUPS = ("h_hour", "h_min", "c_hour", "c_min", "d_hour", "d_min", "p_hour", "grouped", "plain")
+
+
+def mentions(text: str, language: str) -> list[Mention]:
+    """The numbers and times of `text`, read in `language`'s notation, in order."""
+    return [mention for _, mention in scan(text, language)]
+
+
+def scan(text: str, language: str) -> list[tuple[int, Mention]]:
+    """`mentions`, each with the index where it starts in `text`."""
+    if not _DIGIT.search(text):
+        return []
+    decimal = "," if language in COMMA_DECIMAL_LANGUAGES else "."
+    # Read with ASCII digits (one character for one, so indexes stay those of `text`).
+    digits = _NON_ASCII_DIGIT.sub(_ascii_digit, text) if _NON_ASCII_DIGIT.search(text) else text
+    found: list[tuple[int, Mention]] = []
+    previous_end = 0
+    for match in _MENTION.finditer(digits):
+        start = match.start()
+        # Letters glued before the digits belong to the mention: "A380", "G7".
+        while start > previous_end and text[start - 1].isalpha():
+            start -= 1
+        previous_end = match.end()
+        found.append((start, Mention(text[start : match.end()], _forms(match, decimal))))
+    return found
+
+
+def missing_numbers(
+    source: str, source_language: str, output: str, output_language: str = "en"
+) -> list[str]:
+    """The source's number mentions (their `text`) that no mention of `output` matches
+    (forms intersect). Each distinct text once, in the order of the source."""
+    wanted = mentions(source, source_language)
+    if not wanted:
+        return []
+    present: set[str] = set()
+    for mention in mentions(output, output_language):
+        present.update(mention.forms)
+    missing: list[str] = []
+    for mention in wanted:
+        if present.isdisjoint(mention.forms) and mention.text not in missing:
+            missing.append(mention.text)
+    return missing
+
+
+def _forms(match: re.Match[str], decimal: str) -> frozenset[str]:
+    h_hour, h_min, c_hour, c_min, d_hour, d_min, p_hour, grouped, plain = match.group(*_GROUPS)
+    hour = h_hour or c_hour or d_hour or p_hour
+    if hour is not None:
+        minutes = h_min or c_min or d_min
+        if minutes is None:
+            # "3h" may be a duration, translated "3 hours": the bare number matches too.
+            return frozenset((f"t{int(hour) % 12}:00", str(int(hour))))
+        return frozenset((f"t{int(hour) % 12}:{int(minutes):02d}",))
+    if grouped is not None:
+        return frozenset((_grouped_form(grouped),))
+    return frozenset((_plain_form(plain, decimal),))
+
+
+def _grouped_form(raw: str) -> str:
+    """ "1 000,5" or "10 000": spaces between thousands, then any separator is decimal."""
+    cut = max(raw.rfind("."), raw.rfind(","))
+    if cut < 0:
+        return canonical(raw.translate(_GROUP_SPACES))
+    return canonical(raw[:cut].translate(_GROUP_SPACES), raw[cut + 1 :])
+
+
+def _plain_form(raw: str, decimal: str) -> str:
+    """Digits with dots and commas, read with the language's decimal separator."""
+    dots, commas = raw.count("."), raw.count(",")
+    if not dots and not commas:
+        return canonical(raw)
+    if dots and commas:  # "1,000.5", "1.000,5": the last one is decimal
+        cut = max(raw.rfind("."), raw.rfind(","))
+        return canonical(raw[:cut].replace(".", "").replace(",", ""), raw[cut + 1 :])
+    separator = "." if dots else ","
+    head, *groups = raw.split(separator)
+    if len(groups) == 1:
+        (tail,) = groups
+        if separator != decimal and len(tail) == 3:  # "1,500" in English, "1.500" in French
+            return canonical(head + tail)
+        return canonical(head, tail)  # the decimal separator, or read leniently as one
+    if len(head) <= 3 and all(len(group) == 3 for group in groups):  # "1.000.000"
+        return canonical(head + "".join(groups))
+    return raw  # "2.0.1", "12.03.2024": no one value, the text must match as written
+
+
+def canonical(whole: str, fraction: str = "") -> str:
+    """The value as `Decimal(...).normalize()` writes it without an exponent: "1000.5",
+    "3", "0.5" (leading and trailing zeros dropped). Plain string work: this runs on every
+    number of every sentence, and a Decimal round trip costs several times more."""
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    """An Arabic-Indic (or other Unicode decimal) digit as its ASCII digit."""
+    return str(unicodedata.decimal(match.group()))
