@@ -41,7 +41,8 @@ _HOUR12 = r"(?:1[0-2]|0?\d)"
 _MINUTES = r"[0-5]\d(?!\d)"
 _AMPM = rf"{_SPACE}?[aApP](?:\.[mM]\.?|[mM])(?!\w)"  # "pm", "p.m."; "pm." ends a sentence
 # One alternation, so that a time's digits are never also read as numbers of their own.
-# Alternatives are tried in order: times first, then space-grouped thousands, then the rest.
+# Alternatives are tried in order: times first, then space-grouped thousands (the same space
+# all along: "1\u202f000 000" is two numbers), then the rest.
 # No match starts right after a digit: `plain` takes every digit of a run, minutes and
 # space groups end where digits do.
 # A dot separates hours from minutes only before am/pm: "3.50" is a number.
@@ -55,7 +56,7 @@ _MENTION = re.compile(
       | (?P<c_hour>{_HOUR}):(?P<c_min>{_MINUTES})(?:{_AMPM})?
       | (?P<d_hour>{_HOUR12})\.(?P<d_min>{_MINUTES}){_AMPM}
       | (?P<p_hour>{_HOUR12}){_AMPM}
-      | (?P<grouped>\d{{1,3}}(?:{_SPACE}\d{{3}})+(?!\d)(?:[.,]\d+)?)
+      | (?P<grouped>\d{{1,3}}(?P<space>{_SPACE})\d{{3}}(?:(?P=space)\d{{3}})*(?!\d)(?:[.,]\d+)?)
       | (?P<plain>\d+(?:[.,]\d+)*)
     )
     [^\W\d_]*(?:{_SPACE}?%)?
@@ -70,26 +71,14 @@ _GROUPS = ("h_hour", "h_min", "c_hour", "c_min", "d_hour", "d_min", "p_hour", "g
 
 def mentions(text: str, language: str) -> list[Mention]:
     """The numbers and times of `text`, read in `language`'s notation, in order."""
-    return [mention for _, mention in scan(text, language)]
+    return [Mention(text[start:end], forms) for start, end, forms in _spans(text, language)]
 
 
 def scan(text: str, language: str) -> list[tuple[int, Mention]]:
     """`mentions`, each with the index where it starts in `text`."""
-    if not _DIGIT.search(text):
-        return []
-    decimal = "," if language in COMMA_DECIMAL_LANGUAGES else "."
-    # Read with ASCII digits (one character for one, so indexes stay those of `text`).
-    digits = _NON_ASCII_DIGIT.sub(_ascii_digit, text) if _NON_ASCII_DIGIT.search(text) else text
-    found: list[tuple[int, Mention]] = []
-    previous_end = 0
-    for match in _MENTION.finditer(digits):
-        start = match.start()
-        # Letters glued before the digits belong to the mention: "A380", "G7".
-        while start > previous_end and text[start - 1].isalpha():
-            start -= 1
-        previous_end = match.end()
-        found.append((start, Mention(text[start : match.end()], _forms(match, decimal))))
-    return found
+    return [
+        (start, Mention(text[start:end], forms)) for start, end, forms in _spans(text, language)
+    ]
 
 
 def missing_numbers(
@@ -97,17 +86,40 @@ def missing_numbers(
 ) -> list[str]:
     """The source's number mentions (their `text`) that no mention of `output` matches
     (forms intersect). Each distinct text once, in the order of the source."""
-    wanted = mentions(source, source_language)
+    wanted = _spans(source, source_language)
     if not wanted:
         return []
     present: set[str] = set()
-    for mention in mentions(output, output_language):
-        present.update(mention.forms)
+    for _, _, forms in _spans(output, output_language):
+        present.update(forms)
     missing: list[str] = []
-    for mention in wanted:
-        if present.isdisjoint(mention.forms) and mention.text not in missing:
-            missing.append(mention.text)
+    for start, end, forms in wanted:
+        if present.isdisjoint(forms) and source[start:end] not in missing:
+            missing.append(source[start:end])
     return missing
+
+
+def _spans(text: str, language: str) -> list[tuple[int, int, frozenset[str]]]:
+    """(start, end, forms) of each mention: what `mentions` gives, without building the
+    Mention objects that `missing_numbers`, run on every sentence, does not need."""
+    if not _DIGIT.search(text):
+        return []
+    decimal = "," if language in COMMA_DECIMAL_LANGUAGES else "."
+    matches = list(_MENTION.finditer(text))
+    if not all(match.group().isascii() for match in matches):
+        # Read again with ASCII digits (one character for one, so indexes stay those of
+        # `text`): the times' patterns spell out ASCII digits ("[01]?\d").
+        matches = list(_MENTION.finditer(_NON_ASCII_DIGIT.sub(_ascii_digit, text)))
+    spans = []
+    previous_end = 0
+    for match in matches:
+        start, end = match.span()
+        # Letters glued before the digits belong to the mention: "A380", "G7".
+        while start > previous_end and text[start - 1].isalpha():
+            start -= 1
+        previous_end = end
+        spans.append((start, end, _forms(match, decimal)))
+    return spans
 
 
 def _forms(match: re.Match[str], decimal: str) -> frozenset[str]:

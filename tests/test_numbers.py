@@ -112,6 +112,9 @@ def test_a_changed_or_dropped_number_is_missing(french, english, missing):
         ("١ ٠٠٠,٥", "fr", [{"1000.5"}]),
         # A number of the year and one of people, not 2 019 300.
         ("en 2019 300 personnes", "fr", [{"2019"}, {"300"}]),
+        # Thousands are grouped with one kind of space all along.
+        ("1\u202f164\u202f154 990,5", "fr", [{"1164154"}, {"990.5"}]),
+        ("10 000 000", "fr", [{"10000000"}]),
         ("-5 degrés", "fr", [{"5"}]),
     ],
 )
