@@ -11,8 +11,12 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from summarizer.errors import ConfigError, LanguageError
+
+if TYPE_CHECKING:
+    from summarizer.checks import Thresholds
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
@@ -74,6 +78,21 @@ GENERATION_SETTINGS: dict[str, Setting] = {
 }
 GENERATION_TYPES: dict[str, type] = {key: s.type for key, s in GENERATION_SETTINGS.items()}
 
+# What the one retry of an output that failed a check changes in `generation` (issue 12),
+# unless [models.NAME.retry] says otherwise: a wider beam, and penalties against the loops
+# that fail checks most; for a summary, a wider beam without the push towards long output
+# that invents most. An empty [models.NAME.retry] table turns retries off.
+DEFAULT_RETRY: dict[str, dict[str, int | float | bool]] = {
+    "translation": {"num_beams": 6, "repetition_penalty": 1.2, "no_repeat_ngram_size": 4},
+    "summarization": {"num_beams": 6, "repetition_penalty": 1.2, "length_penalty": 1.0},
+}
+# Check thresholds a [models.NAME.checks] table may set (defaults: checks.Thresholds).
+CHECK_SETTINGS: dict[str, Setting] = {
+    "min_confidence": Setting(float, maximum=0),
+    "min_length_ratio": Setting(float, above=0),
+    "max_length_ratio": Setting(float, above=0),
+}
+
 DEFAULT_MAX_INPUT_TOKENS = 512
 DEFAULT_BATCH_SIZE = 8
 # Far beyond any news article (a long feature is ~100 KB of text, a saved page ~1-2 MB);
@@ -110,6 +129,11 @@ class ModelSpec:
     engine: str = DEFAULT_ENGINE
     # Weights and arithmetic: "float32", or for ctranslate2 "int8" and the others in ENGINES.
     compute_type: str = "float32"
+    # generate() settings replacing `generation`'s for the one retry of an output that
+    # failed a check; None: DEFAULT_RETRY for its task; empty: no retry.
+    retry: dict[str, int | float | bool] | None = None
+    # Check thresholds (CHECK_SETTINGS); the ones not given keep checks.Thresholds' value.
+    checks: dict[str, float] = field(default_factory=dict)
 
     def with_engine(self, engine: str) -> ModelSpec:
         """This model run by `engine` (--engine). A compute_type is chosen for its engine, so
@@ -123,6 +147,19 @@ class ModelSpec:
     def unsupported_settings(self) -> list[str]:
         """generate() settings this model's engine cannot honour."""
         return [key for key in UNSUPPORTED_SETTINGS[self.engine] if key in self.generation]
+
+    @property
+    def retry_generation(self) -> dict[str, int | float | bool] | None:
+        """generate() settings for a retry; None when they would change nothing."""
+        retry = DEFAULT_RETRY.get(self.task, {}) if self.retry is None else self.retry
+        merged = {**self.generation, **retry}
+        return None if merged == self.generation else merged
+
+    @property
+    def thresholds(self) -> Thresholds:
+        from summarizer.checks import Thresholds
+
+        return Thresholds(**self.checks)
 
     @property
     def output_settings(self) -> dict[str, int | float | bool | str]:

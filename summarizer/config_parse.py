@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.config import (
+    CHECK_SETTINGS,
     DEFAULT_BATCH_SIZE,
     DEFAULT_ENGINE,
     DEFAULT_MAX_INPUT_BYTES,
     DEFAULT_MAX_INPUT_TOKENS,
     ENGINES,
     GENERATION_SETTINGS,
-    GENERATION_TYPES,
     MAX_INPUT_BYTES_LIMIT,
     TASKS,
     UNSUPPORTED_SETTINGS,
     Config,
     ModelSpec,
+    Setting,
     expand_path,
 )
 from summarizer.errors import ConfigError
@@ -137,6 +138,11 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
 
     generation = table.get("generation", {})
     _check_generation(generation, path, f"models.{name}.generation")
+    retry = table.get("retry")
+    if retry is not None:
+        _check_generation(retry, path, f"models.{name}.retry")
+    checks = table.get("checks", {})
+    _check_thresholds(checks, path, f"models.{name}.checks")
     engine = table.get("engine", DEFAULT_ENGINE)
     if engine not in ENGINES:
         problem = f"{engine!r} is not one of {', '.join(ENGINES)}"
@@ -147,15 +153,7 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
             f"{compute_type!r} is not one the {engine} engine runs ({', '.join(ENGINES[engine])})"
         )
         raise ConfigError(problem, path=path, table=where, key="compute_type")
-    for key in UNSUPPORTED_SETTINGS[engine]:
-        if key in generation:
-            raise ConfigError(
-                f"not supported by the {engine} engine",
-                path=path,
-                table=f"models.{name}.generation",
-                key=key,
-                hint='remove it or use engine = "torch"',
-            )
+    _check_engine_settings(engine, {"generation": generation, "retry": retry or {}}, path, where)
 
     model, is_local = _resolve_model_location(table["model"], path, where)
     return ModelSpec(
@@ -172,7 +170,25 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         generation=dict(generation),
         engine=engine,
         compute_type=compute_type,
+        retry=dict(retry) if retry is not None else None,
+        checks={key: float(value) for key, value in checks.items()},
     )
+
+
+def _check_engine_settings(
+    engine: str, tables: dict[str, dict[str, Any]], path: Path, where: str
+) -> None:
+    """No generate() setting the engine cannot honour, in any of the model's `tables`."""
+    for key in UNSUPPORTED_SETTINGS[engine]:
+        for part, settings in tables.items():
+            if key in settings:
+                raise ConfigError(
+                    f"not supported by the {engine} engine",
+                    path=path,
+                    table=f"{where}.{part}",
+                    key=key,
+                    hint='remove it or use engine = "torch"',
+                )
 
 
 def _resolve_model_location(value: str, config_path: Path, table: str) -> tuple[str, bool]:
@@ -220,10 +236,25 @@ def _check_keys(table: dict[str, Any], allowed: dict[str, type], path: Path, whe
             raise ConfigError(problem, path=path, table=where, key=key)
 
 
+def _check_thresholds(checks: dict[str, Any], path: Path, where: str) -> None:
+    _check_settings(checks, CHECK_SETTINGS, path, where)
+    low, high = checks.get("min_length_ratio"), checks.get("max_length_ratio")
+    if low is not None and high is not None and low >= high:
+        problem = f"must be above min_length_ratio ({low!r}), not {high!r}"
+        raise ConfigError(problem, path=path, table=where, key="max_length_ratio")
+
+
 def _check_generation(generation: dict[str, Any], path: Path, where: str) -> None:
-    _check_keys(generation, GENERATION_TYPES, path, where)
-    for key, value in generation.items():
-        setting = GENERATION_SETTINGS[key]
+    _check_settings(generation, GENERATION_SETTINGS, path, where)
+
+
+def _check_settings(
+    values: dict[str, Any], settings: dict[str, Setting], path: Path, where: str
+) -> None:
+    """Every key one of `settings`, of its type and within its bounds."""
+    _check_keys(values, {key: setting.type for key, setting in settings.items()}, path, where)
+    for key, value in values.items():
+        setting = settings[key]
         if setting.type is bool:
             continue
         bounds = [

@@ -22,6 +22,9 @@ class RunOptions:
     summarize: bool = True
     # Keep lines that look like scraping debris (paywall notices, share prompts, ...).
     keep_boilerplate: bool = False
+    # Check every translated sentence and the summary's claims, retry once what fails, and
+    # flag what still does (issue 12); False leaves every output as the models first made it.
+    checks: bool = True
 
     def __post_init__(self) -> None:
         if self.source_language is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 from summarizer.files import write_atomically
 from summarizer.pipeline import Result
@@ -31,12 +32,48 @@ def render_text(result: Result) -> str:
 
 
 def render_markdown(result: Result) -> str:
+    """Summary and Translation sections; what the checks left doubtful is marked where it
+    stands: a claim of the summary the article never makes is listed under it, and each
+    flagged sentence of the translation carries a ⚠ and a footnote saying why."""
     sections = []
+    checks = result.checks or {"translation": [], "summary": []}
     if result.summary is not None:
         sections.append("## Summary\n\n" + result.summary + "\n")
+        if checks["summary"]:
+            claims = ", ".join(f"{claim['text']} ({claim['kind']})" for claim in checks["summary"])
+            sections.append(f"> Not found in the article: {claims}\n")
     if result.translated or result.summary is None:
-        sections.append("## Translation\n\n" + english_text(result) + "\n")
+        text, notes = _marked_translation(english_text(result), checks["translation"])
+        sections.append("## Translation\n\n" + text + "\n" + notes)
     return "\n".join(sections)
+
+
+def _marked_translation(text: str, flags: list[dict[str, Any]]) -> tuple[str, str]:
+    """The translation with each flagged sentence marked "⚠ ...[^N]", and the footnotes."""
+    if not flags:
+        return text, ""
+    paragraphs = text.split("\n\n")
+    notes = []
+    cursors = [0] * len(paragraphs)
+    for number, flag in enumerate(flags, start=1):
+        index = min(flag["paragraph"], len(paragraphs) - 1)
+        paragraph = paragraphs[index]
+        found = paragraph.find(flag["translation"], cursors[index]) if flag["translation"] else -1
+        if found >= 0:
+            marked = f"⚠ {flag['translation']}[^{number}]"
+            end = found + len(flag["translation"])
+            paragraphs[index] = paragraph[:found] + marked + paragraph[end:]
+            cursors[index] = found + len(marked)
+        else:  # nothing to mark (an empty translation): the note still says where it was
+            paragraphs[index] = paragraph + f" ⚠[^{number}]"
+            cursors[index] = len(paragraphs[index])
+        confidence = flag["confidence"]
+        sure = f", confidence {confidence:.2f}" if confidence is not None else ""
+        retried = ", after a retry" if flag["retried"] else ""
+        notes.append(
+            f"[^{number}]: {', '.join(flag['problems'])}{sure}{retried}. Source: {flag['source']}"
+        )
+    return "\n\n".join(paragraphs), "\n" + "\n".join(notes) + "\n"
 
 
 def render_json(result: Result) -> str:

@@ -32,7 +32,8 @@ from summarizer.language import (
     paragraph_languages,
 )
 from summarizer.options import RunOptions
-from summarizer.summarize import SummarizationStats
+from summarizer.review import Flag, review_documents
+from summarizer.summarize import SummarizationStats, Summary
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import Routed, route, translate_documents
 
@@ -62,8 +63,17 @@ class Result:
     paywalled: bool
     # {"translation": {...} or None, "summarization": {...} or None}: name, model, revision.
     models: dict[str, dict[str, str | None] | None]
-    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    # What the checks left doubtful, None when they were off: {"translation": [one dict per
+    # flagged sentence (review.Flag)], "summary": [{"text", "kind"} per unsupported claim],
+    # "flagged": how many items the two lists hold}.
+    checks: dict[str, Any] | None = None
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def flagged(self) -> int:
+        """How many items the checks left doubtful (0 when they were off)."""
+        return self.checks["flagged"] if self.checks else 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,7 +192,18 @@ class Summarizer:
             on_segments=self._on_segments,
             on_progress=self._progress,
         )
+        flags: list[list[Flag]] = [[] for _ in prepared]
+        if options.checks:
+            flags = review_documents(
+                [item.routed for item in prepared],
+                self.model,
+                self.cache,
+                self._detect,
+                self.config.target_language,
+                failures,
+            )
         failed = {id(item): exc for item, exc in zip(prepared, failures, strict=True) if exc}
+        flags_of = {id(item): found for item, found in zip(prepared, flags, strict=True)}
         results: list[Result | SummarizerError] = []
         for item in outcomes:
             if isinstance(item, SummarizerError):
@@ -191,7 +212,7 @@ class Summarizer:
                 results.append(failed[id(item)])
             else:
                 try:
-                    results.append(self._finish(item, options.summarize))
+                    results.append(self._finish(item, options, flags_of[id(item)]))
                 except SummarizerError as exc:
                     results.append(exc)
         return results
@@ -233,17 +254,21 @@ class Summarizer:
         seconds = time.perf_counter() - started
         return _Prepared(article.name, document, language, languages, routed, seconds)
 
-    def _finish(self, item: _Prepared, summarize: bool) -> Result:
+    def _finish(self, item: _Prepared, options: RunOptions, flags: list[Flag]) -> Result:
         started = time.perf_counter()
         summary = None
         english = join_paragraphs(item.routed.english)
-        if summarize:
+        if options.summarize:
 
             def report_chunks(count: int) -> None:
                 self._progress(f"summarizing {count} chunk(s) with {self.summarizer_spec.name}")
 
             summary = summarize_english(
-                english, self.model(self.summarizer_spec), self.cache, report_chunks
+                english,
+                self.model(self.summarizer_spec),
+                self.cache,
+                report_chunks,
+                check=options.checks,
             )
         used = item.routed.used
         # The article's own language names the translator; another one only serves quotes.
@@ -263,6 +288,7 @@ class Summarizer:
                 "translation": _describe(main) if main else None,
                 "summarization": _describe(self.summarizer_spec) if summary else None,
             },
+            checks=_checks(flags, summary) if options.checks else None,
             stats={
                 "translation": asdict(item.routed.stats),
                 "summarization": asdict(summary.stats if summary else SummarizationStats()),
@@ -283,11 +309,22 @@ class Summarizer:
         for spec in specs:
             identity = self.model(spec).identity
             material.append([spec.name, identity, sorted(spec.output_settings.items())])
+            # What the checks retry with and flag at: they change outputs and flags.
+            material.append([spec.retry_generation, sorted(spec.checks.items())])
         material.append(detector_identity())
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
     def close(self) -> None:
         self.cache.close()
+
+
+def _checks(flags: list[Flag], summary: Summary | None) -> dict[str, Any]:
+    claims = [asdict(claim) for claim in summary.claims] if summary else []
+    return {
+        "translation": [asdict(flag) for flag in flags],
+        "summary": claims,
+        "flagged": len(flags) + len(claims),
+    }
 
 
 def _describe(spec: ModelSpec) -> dict[str, str | None]:

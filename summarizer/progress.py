@@ -31,6 +31,8 @@ class Progress:
         self.terminal = self.stream.isatty()
         self.started = time.monotonic()
         self.counts = {"written": 0, "up_to_date": 0, "failed": 0}
+        # Documents whose checks left something doubtful; None: the checks are off.
+        self.flagged: int | None = 0
         self.segments = 0
         self._last_plain = self.started
         self._bar_shown = False
@@ -43,8 +45,11 @@ class Progress:
         self.segments += count
         self._show()
 
-    def document(self, status: str) -> None:
+    def document(self, status: str, *, flagged: int = 0) -> None:
+        """One document done; `flagged`: the items its checks left doubtful."""
         self.counts[status] += 1
+        if flagged and self.flagged is not None:
+            self.flagged += 1
         self._show()
 
     def message(self, text: str) -> None:
@@ -87,7 +92,8 @@ class Progress:
         """The closing line: what was written, skipped and failed, and how long it took."""
         self._clear_bar()
         elapsed = format_duration(time.monotonic() - self.started)
+        flags = "" if self.flagged is None else f", {self.flagged} with flags to review"
         return (
             f"{self.counts['written']} written, {self.counts['up_to_date']} already up to date, "
-            f"{self.counts['failed']} failed in {elapsed}"
+            f"{self.counts['failed']} failed{flags} in {elapsed}"
         )

@@ -1,15 +1,20 @@
 """Summarization stage: token-aware chunks, each summarized (and cached), partial summaries
 reduced until one summary remains (map-reduce). The final summary is cached too, so a
-repeated article needs neither a tokenizer nor a model."""
+repeated article needs neither a tokenizer nor a model.
+
+With checks on, the numbers and names a summary states that its text never has are its
+unsupported claims (checks.unsupported_claims); such a summary is made once more with the
+summarizer's safer `retry` settings, and the one with fewer claims kept (issue 12)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer.cache import Cache
+from summarizer.checks import Claim, unsupported_claims
 from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import pack_chunks, split_sentences
@@ -33,6 +38,8 @@ class SummarizationStats:
     cache_hits: int = 0
     # Look-ups that needed the model.
     cache_misses: int = 0
+    # 1 when the summary was made a second time because it had unsupported claims.
+    retried: int = 0
 
 
 @dataclass
@@ -41,6 +48,8 @@ class Summary:
     # False when the input was already shorter than a summary would be and is returned as is.
     summarized: bool
     stats: SummarizationStats
+    # Numbers and names it states that its text never has (found only with checks on).
+    claims: list[Claim] = field(default_factory=list)
 
 
 def summarize_text(
@@ -48,24 +57,49 @@ def summarize_text(
     model: Model,
     cache: Cache,
     on_chunks: Callable[[int], None] | None = None,
+    *,
+    check: bool = False,
 ) -> Summary:
-    """One English summary of `text` (paragraphs separated by blank lines)."""
+    """One English summary of `text` (paragraphs separated by blank lines); with `check`,
+    its unsupported claims found, and a second attempt made when there are some."""
     stats = SummarizationStats()
+    first = _final_summary(text, model, cache, on_chunks, model.spec.generation, stats)
+    if not check or not first.summarized:
+        return first
+    first.claims = unsupported_claims(first.text, text)
+    retry = model.spec.retry_generation
+    if not first.claims or retry is None:
+        return first
+    stats.retried = 1
+    second = _final_summary(text, model, cache, on_chunks, retry, stats)
+    second.claims = unsupported_claims(second.text, text)
+    return second if len(second.claims) < len(first.claims) else first
+
+
+def _final_summary(
+    text: str,
+    model: Model,
+    cache: Cache,
+    on_chunks: Callable[[int], None] | None,
+    generation: dict[str, Any],
+    stats: SummarizationStats,
+) -> Summary:
+    """The summary made with `generation` settings, from its cached record when there is
+    one (then neither a tokenizer nor a model is needed)."""
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
-        summary = _summarize(text, model, cache, stats, on_chunks)
+        summary = _summarize(text, model, cache, stats, on_chunks, generation)
         record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
         yield {text: json.dumps(record, ensure_ascii=False)}
 
-    lookup = cache.get_or_compute(
-        FINAL_TASK, lambda: model.identity, model.spec.output_settings, [text], compute
-    )
+    settings = {**model.spec.output_settings, **generation}
+    lookup = cache.get_or_compute(FINAL_TASK, lambda: model.identity, settings, [text], compute)
     record = json.loads(lookup.values[text])
     if lookup.computed:
         stats.cache_misses += 1
     else:
         stats.chunks = record["chunks"]
-        stats.cache_hits = 1
+        stats.cache_hits += 1
     return Summary(record["summary"], record["summarized"], stats)
 
 
@@ -75,10 +109,11 @@ def _summarize(
     cache: Cache,
     stats: SummarizationStats,
     on_chunks: Callable[[int], None] | None,
+    generation: dict[str, Any],
 ) -> Summary:
     """Map-reduce: chunks summarized, their summaries joined and summarized again until one
     remains; a text shorter than a summary would be is returned as it is."""
-    settings = dict(model.spec.generation)
+    settings = dict(generation)
     limit = model.spec.max_input_tokens
     if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
         return Summary(text, summarized=False, stats=stats)
@@ -112,6 +147,8 @@ def _summarize_chunks(
     with equal lengths share a batch: a summary never depends on its batch companions, nor
     on which chunks the cache held (issue 11)."""
 
+    key_settings = {**model.spec.output_settings, **settings}
+
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
         groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
         for chunk in sorted(misses, key=len):
@@ -123,9 +160,7 @@ def _summarize_chunks(
                 batch = group[start : start + model.spec.batch_size]
                 yield dict(zip(batch, model.generate(batch, lengths), strict=True))
 
-    lookup = cache.get_or_compute(
-        TASK, lambda: model.identity, model.spec.output_settings, chunks, compute
-    )
+    lookup = cache.get_or_compute(TASK, lambda: model.identity, key_settings, chunks, compute)
     stats.cache_hits += len(chunks) - len(lookup.computed)
     stats.cache_misses += len(lookup.computed)
     return [lookup.values[chunk] for chunk in chunks]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from summarizer.cache import Cache, Lookup
 from summarizer.config import ModelSpec
-from summarizer.engines import Model
+from summarizer.engines import Generation, Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
@@ -38,6 +39,36 @@ class TranslationStats:
     cache_hits: int = 0
     # Distinct segments the model translated.
     cache_misses: int = 0
+    # Segments translated a second time, with safer settings, because a check failed.
+    retried: int = 0
+    # The mean of its segments' confidences (mean token log-probability; None: no segment).
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One segment's translation and the model's confidence in it (see engines.Generation);
+    kept in the cache as a JSON record."""
+
+    text: str
+    confidence: float | None
+
+    def encode(self) -> str:
+        return json.dumps({"text": self.text, "confidence": self.confidence}, ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, value: str) -> Translation:
+        record = json.loads(value)
+        return cls(record["text"], record["confidence"])
+
+
+def join_pieces(values: list[str]) -> str:
+    """A long segment's translation from its pieces': the texts joined, and the confidence of
+    the least sure piece, since a segment is as doubtful as its worst part."""
+    pieces = [Translation.decode(value) for value in values]
+    scores = [piece.confidence for piece in pieces if piece.confidence is not None]
+    text = " ".join(piece.text for piece in pieces)
+    return Translation(text, min(scores) if scores else None).encode()
 
 
 @dataclass
@@ -46,11 +77,15 @@ class Routed:
     fills in as the translators finish."""
 
     paragraphs: list[str]
+    # Each paragraph's language.
+    languages: list[str]
     # None: the paragraph is already in the target language.
     translators: list[ModelSpec | None]
     # Each paragraph's sentences; empty when it is not translated.
     sentences: list[list[str]]
     english: list[str]
+    # Each translated segment's translation, as the checks leave it.
+    translations: dict[str, Translation] = field(default_factory=dict)
     stats: TranslationStats = field(default_factory=TranslationStats)
     # This document's share of the time of the batches it shared with others.
     seconds: float = 0.0
@@ -84,7 +119,9 @@ def route(
         split_sentences(paragraph, language) if spec else []
         for paragraph, language, spec in zip(paragraphs, languages, translators, strict=True)
     ]
-    return Routed(list(paragraphs), translators, sentences, english=list(paragraphs))
+    return Routed(
+        list(paragraphs), list(languages), translators, sentences, english=list(paragraphs)
+    )
 
 
 def segments_of(sentences: list[str]) -> list[str]:
@@ -92,9 +129,24 @@ def segments_of(sentences: list[str]) -> list[str]:
     return [sentence for sentence in sentences if is_translatable(sentence)]
 
 
-def join_translated(sentences: list[str], translations: dict[str, str]) -> str:
+def join_translated(sentences: list[str], translations: dict[str, Translation]) -> str:
     """One paragraph from its sentences' translations; untranslated ones stay as they are."""
-    return " ".join(translations.get(sentence, sentence) for sentence in sentences)
+    return " ".join(
+        translations[sentence].text if sentence in translations else sentence
+        for sentence in sentences
+    )
+
+
+def rejoin(document: Routed, translator: ModelSpec) -> None:
+    """The paragraphs `translator` serves again from the document's `translations`, and the
+    mean confidence of the segments translated so far."""
+    for index, spec in enumerate(document.translators):
+        if spec is not None and spec.name == translator.name:
+            document.english[index] = join_translated(
+                document.sentences[index], document.translations
+            )
+    scores = [t.confidence for t in document.translations.values() if t.confidence is not None]
+    document.stats.confidence = round(sum(scores) / len(scores), 4) if scores else None
 
 
 def translate_documents(
@@ -112,7 +164,7 @@ def translate_documents(
     serves: it is returned in their places and the other translators go on.
     """
     failures: list[SummarizerError | None] = [None] * len(documents)
-    for translator, members in _group_by_translator(documents):
+    for translator, members in group_by_translator(documents):
         try:
             _translate_group(
                 translator,
@@ -128,7 +180,7 @@ def translate_documents(
     return failures
 
 
-def _group_by_translator(documents: list[Routed]) -> list[tuple[ModelSpec, list[int]]]:
+def group_by_translator(documents: list[Routed]) -> list[tuple[ModelSpec, list[int]]]:
     """Each translator in use, with the indexes of the documents it has paragraphs in."""
     groups: dict[str, tuple[ModelSpec, list[int]]] = {}
     for index, document in enumerate(documents):
@@ -160,10 +212,10 @@ def _translate_group(
         reported = done
         on_progress(f"translated {done}/{total} segments with {translator.name}")
 
-    lookup = translate_segments(segments, model, cache, report_batch)
+    translated, computed = translate_segments(segments, model, cache, report_batch)
     on_segments(len(segments) - reported)
     elapsed = time.perf_counter() - started
-    computed, claimed = set(lookup.computed), set()
+    claimed: set[str] = set()
     for document, document_segments in zip(group, segments_by_document, strict=True):
         # A segment several documents share is a miss for the first of them only.
         misses = (set(document_segments) & computed) - claimed
@@ -171,9 +223,10 @@ def _translate_group(
         document.stats.segments += len(document_segments)
         document.stats.cache_misses += len(misses)
         document.stats.cache_hits += len(document_segments) - len(misses)
-        for index, spec in enumerate(document.translators):
-            if spec is not None and spec.name == translator.name:
-                document.english[index] = join_translated(document.sentences[index], lookup.values)
+        document.translations.update(
+            (segment, translated[segment]) for segment in document_segments
+        )
+        rejoin(document, translator)
         # The shared batches' time, shared out by each document's number of segments.
         document.seconds += elapsed * len(document_segments) / max(1, len(segments))
 
@@ -183,15 +236,20 @@ def translate_segments(
     model: Model,
     cache: Cache,
     on_batch: Callable[[int, int], None] | None = None,
-) -> Lookup:
+    *,
+    generation: dict[str, Any] | None = None,
+) -> tuple[dict[str, Translation], set[str]]:
     """Every segment's translation, and which ones the model translated now.
 
     Segments may come from many documents: each distinct one is looked up once, and the
     misses share batches of similar length. A segment over the model's input limit is
     translated in pieces, never truncated; each piece is kept as its batch finishes.
-    `on_batch(done, total)` counts the segments done after each batch.
+    `on_batch(done, total)` counts the segments done after each batch. `generation`
+    replaces the model's generate() settings (a retry's), cached under their own keys.
     """
     limit = model.spec.max_input_tokens
+    settings = dict(model.spec.generation if generation is None else generation)
+    key_settings = {**model.spec.output_settings, **settings}
 
     # Each piece is counted once: to fit it, then to bound its output.
     @functools.cache
@@ -206,14 +264,16 @@ def translate_segments(
 
     def compute(pieces: list[str]) -> Iterator[dict[str, str]]:
         progress = _Progress(pieces_of, pieces)
-        for done in _translate_pieces(pieces, model, count_tokens):
-            yield done  # stored before this generator goes on
-            if on_batch:
+        for done in _translate_pieces(pieces, model, settings, count_tokens):
+            yield {piece: output.encode() for piece, output in done.items()}
+            if on_batch:  # after the batch is stored
                 on_batch(progress.finish(done), len(pieces_of))
 
-    return cache.get_or_compute(
-        TASK, lambda: model.identity, model.spec.output_settings, segments, compute, split=split
+    lookup: Lookup = cache.get_or_compute(
+        TASK, lambda: model.identity, key_settings, segments, compute, split=split, join=join_pieces
     )
+    values = {segment: Translation.decode(value) for segment, value in lookup.values.items()}
+    return values, set(lookup.computed)
 
 
 class _Progress:
@@ -239,12 +299,14 @@ class _Progress:
 
 
 def _translate_pieces(
-    pieces: list[str], model: Model, count_tokens: Callable[[str], int]
-) -> Iterator[dict[str, str]]:
+    pieces: list[str],
+    model: Model,
+    settings: dict[str, Any],
+    count_tokens: Callable[[str], int],
+) -> Iterator[dict[str, Translation]]:
     """Yields each batch's translations as it finishes. Pieces of similar length share a
     batch, and only pieces with the same output bound: each translation depends on its
     piece alone, never on its batch companions (issue 11)."""
-    settings = dict(model.spec.generation)
     bounded = {piece: bounded_settings(settings, count_tokens(piece)) for piece in pieces}
     ordered = sorted(pieces, key=lambda piece: (count_tokens(piece), len(piece)))
     batches = plan_batches(
@@ -257,7 +319,11 @@ def _translate_pieces(
         ([model_input(model, piece) for piece in batch], bounded[batch[0]]) for batch in batches
     )
     for batch, outputs in zip(batches, model.generate_batches(requests), strict=True):
-        yield dict(zip(batch, outputs, strict=True))
+        yield {piece: _translation(output) for piece, output in zip(batch, outputs, strict=True)}
+
+
+def _translation(output: Generation) -> Translation:
+    return Translation(output.text, output.confidence)
 
 
 def plan_batches(

@@ -7,6 +7,7 @@ from typing import Any
 
 from summarizer.cache import Cache
 from summarizer.config import ModelSpec
+from summarizer.engines import Generation
 from summarizer.translate import route, translate_documents
 
 
@@ -35,9 +36,16 @@ class FakeModel:
 
     def generate_batches(
         self, requests: Iterable[tuple[list[str], dict[str, Any]]]
-    ) -> Iterator[list[str]]:
+    ) -> Iterator[list[Generation]]:
         for texts, settings in requests:
-            yield self.generate(texts, settings)
+            outputs = self.generate(texts, settings)
+            yield [
+                Generation(output, self.confidence(text))
+                for text, output in zip(texts, outputs, strict=True)
+            ]
+
+    def confidence(self, text: str) -> float:
+        return -0.1
 
     def respond(self, text: str) -> str:
         return f"[{text}]"

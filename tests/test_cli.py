@@ -23,6 +23,7 @@ JSON_KEYS = {
     "removed",
     "paywalled",
     "models",
+    "checks",
     "stats",
     "seconds",
 }
@@ -35,8 +36,20 @@ def test_json_output_has_every_documented_key(article, engine_config):
     assert set(data) == JSON_KEYS
     assert set(data["models"]) == {"translation", "summarization"}
     assert set(data["models"]["translation"]) == {"name", "model", "revision"}
-    assert set(data["stats"]["translation"]) == {"segments", "cache_hits", "cache_misses"}
-    assert set(data["stats"]["summarization"]) == {"chunks", "cache_hits", "cache_misses"}
+    assert set(data["stats"]["translation"]) == {
+        "segments",
+        "cache_hits",
+        "cache_misses",
+        "retried",
+        "confidence",
+    }
+    assert set(data["stats"]["summarization"]) == {
+        "chunks",
+        "cache_hits",
+        "cache_misses",
+        "retried",
+    }
+    assert set(data["checks"]) == {"translation", "summary", "flagged"}
     assert data["input"] == str(article) and data["translated"] is True
 
 

@@ -31,6 +31,7 @@ from summarizer.engines import (
 )
 from summarizer.engines.transformers_engine import known_tokenizer_class
 from summarizer.errors import ConfigError, ModelError
+from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
 from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
 from tests.model_builders import ENGLISH_CORPUS, FRENCH_CORPUS
@@ -78,11 +79,11 @@ def ct2_config(tiny_models, tmp_path_factory) -> Path:
     return path
 
 
-def run(config: Path, text: str, **options) -> tuple[object, list[str]]:
+def run(config: Path, text: str, checks: bool = True, **options) -> tuple[object, list[str]]:
     messages: list[str] = []
     summarizer = Summarizer(config, on_progress=messages.append, **options)
     try:
-        return summarizer.run(text), messages
+        return summarizer.run(text, RunOptions(checks=checks)), messages
     finally:
         summarizer.close()
 
@@ -92,8 +93,10 @@ def run(config: Path, text: str, **options) -> tuple[object, list[str]]:
 
 def test_greedy_float32_translation_equals_the_torch_engine(greedy_configs):
     text = FRENCH_ARTICLE + "\n\n" + " ".join(FRENCH_CORPUS[:20])
-    torch_result, _ = run(greedy_configs["torch"], text, use_cache=False)
-    ct2_result, _ = run(greedy_configs["ctranslate2"], text, use_cache=False)
+    # Without checks: their retries search with a beam, where the engines' stopping rules
+    # differ (see ctranslate2_options).
+    torch_result, _ = run(greedy_configs["torch"], text, checks=False, use_cache=False)
+    ct2_result, _ = run(greedy_configs["ctranslate2"], text, checks=False, use_cache=False)
     assert torch_result.stats["translation"]["segments"] == 29
     assert ct2_result.translation == torch_result.translation
     assert ct2_result.summary == torch_result.summary

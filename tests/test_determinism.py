@@ -16,7 +16,7 @@ from summarizer.options import RunOptions
 from summarizer.pipeline import Article
 from summarizer.segment import pack_chunks, split_sentences
 from summarizer.summarize import summarize_text
-from summarizer.translate import translate_segments
+from summarizer.translate import Translation, translate_segments
 from tests.fakes import FakeModel, FakeSummarizer, spec, translate_one
 
 SHORT = "Le maire a parlé hier soir."
@@ -44,7 +44,7 @@ def test_a_segment_translates_the_same_alone_and_beside_longer_or_shorter_ones(e
     assert all(counts[text] > 2 * counts[SHORT] for text in LONGER)
 
     def translated_in(batch: list[str]) -> str:
-        return translate_segments(batch, model, NullCache()).values[SHORT]
+        return translate_segments(batch, model, NullCache())[0][SHORT].text
 
     alone = translated_in([SHORT])
     assert translated_in([*LONGER, SHORT]) == alone
@@ -178,4 +178,4 @@ def test_a_segment_that_fits_is_stored_under_the_same_key_as_before(tmp_path):
     model = FakeModel(spec())
     translate_one([SHORT], "fr", model, cache)
     key = make_key("translation", model.identity, model.spec.output_settings, SHORT)
-    assert cache.get_many([key]) == {key: f"[{SHORT}]"}
+    assert cache.get_many([key]) == {key: Translation(f"[{SHORT}]", -0.1).encode()}

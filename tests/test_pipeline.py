@@ -220,7 +220,8 @@ def test_english_quote_in_a_french_article_is_not_translated_from_french(tmp_pat
 def test_each_language_goes_to_its_translator_and_others_to_the_fallback(tmp_path):
     summarizer, loader = routed(tmp_path)
     text = "\n\n".join([*FRENCH_PARAGRAPHS, GERMAN_PARAGRAPH, ITALIAN_PARAGRAPH])
-    result = summarizer.run(text)
+    # Without checks: the fakes copy their input, which the checks would retry.
+    result = summarizer.run(text, RunOptions(checks=False))
     assert result.paragraph_languages == ["fr"] * len(FRENCH_PARAGRAPHS) + ["de", "it"]
     # Batches are sorted by length: compare the words each model received.
     words = {name: sorted(" ".join(loader.sent(name)).split()) for name in loader.models}

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 # entries are simply never looked up again.
 # 2: outputs depend on their own input only, never on their batch companions (issue 11):
 #    version 1 entries were made with batch-wide length bounds.
-KEY_VERSION = 2
+# 3: a translation's value is a JSON record of its text and the model's confidence (issue
+#    12): version 2 entries were the bare text.
+KEY_VERSION = 3
 
 
 def make_key(task: str, model_identity: str, settings: Mapping[str, object], text: str) -> str:

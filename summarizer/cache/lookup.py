@@ -168,10 +168,14 @@ class ComputesMisses:
         compute: Compute,
         *,
         split: Split | None = None,
+        join: Callable[[list[str]], str] = " ".join,
     ) -> Lookup:
         """Each distinct input's value, only the misses computed, each batch stored as it is
-        yielded; `split` keeps long inputs in pieces (see get_or_compute above)."""
-        return get_or_compute(self, task, identity, settings, inputs, compute, split=split)
+        yielded; `split` keeps long inputs in pieces, `join` makes their values one (see
+        get_or_compute above)."""
+        return get_or_compute(
+            self, task, identity, settings, inputs, compute, split=split, join=join
+        )
 
 
 class NullCache(ComputesMisses):

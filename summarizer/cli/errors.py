@@ -29,6 +29,8 @@ from summarizer.errors import (
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+# --strict: the run finished, and the checks left something to review.
+EXIT_FLAGGED = 3
 EXIT_INTERRUPTED = 130
 
 # The command line's advice, added to the library's line: the library names models.toml

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,12 @@ import click
 
 from summarizer import jobs
 from summarizer.cli import apply, cli, run_options
-from summarizer.cli.errors import EXIT_FAILURE, echo, reports_errors, warn
+from summarizer.cli.errors import EXIT_FAILURE, EXIT_FLAGGED, echo, reports_errors, warn
 from summarizer.config import ENGINES
 from summarizer.errors import InputError, OutputError
 from summarizer.files import printable
 from summarizer.options import RunOptions
+from summarizer.pipeline import Result
 from summarizer.progress import Progress
 
 
@@ -70,8 +72,34 @@ def article_options(command: Any) -> Any:
             help="Run every model with this engine instead of its models.toml `engine` "
             "(ctranslate2: converted once, int8 unless compute_type says otherwise).",
         ),
+        check_options,
     ]
     return run_options(apply(options, command))
+
+
+def check_options(command: Any) -> Any:
+    """The fidelity checks: off, strict, listed."""
+    options = [
+        click.option(
+            "--no-checks",
+            is_flag=True,
+            help="Skip the checks of each translated sentence (numbers, repetition, "
+            "untranslated text, length, model confidence) and of the summary's names and "
+            "numbers, and their retries: outputs are the models' first attempts, unflagged.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Exit with code 3 when the checks leave any sentence or claim to review.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="List each sentence and summary claim left to review, with its reasons.",
+        ),
+    ]
+    return apply(options, command)
 
 
 @cli.command()
@@ -105,66 +133,79 @@ def translate(**options: Any) -> None:
     _process(summarize=False, summarizer_name=None, **options)
 
 
-def _process(
-    *,
-    summarize: bool,
-    paths: tuple[str, ...],
-    output_format: str,
-    output: str | None,
-    globs: tuple[str, ...],
-    source_lang: str | None,
-    engine: str | None,
-    summarizer_name: str | None,
-    keep_boilerplate: bool,
-    config_path: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    quiet: bool,
-    debug: bool,
-) -> None:
+@dataclass(frozen=True)
+class _Request:
+    """The options of `summarize` and `translate`, as click parsed them."""
+
+    summarize: bool
+    paths: tuple[str, ...]
+    output_format: str
+    output: str | None
+    globs: tuple[str, ...]
+    source_lang: str | None
+    engine: str | None
+    summarizer_name: str | None
+    keep_boilerplate: bool
+    config_path: Path | None
+    cache_dir: Path | None
+    no_cache: bool
+    no_checks: bool
+    strict: bool
+    verbose: bool
+    quiet: bool
+    debug: bool
+
+
+def _process(**options: Any) -> None:
     from summarizer.pipeline import Summarizer
 
-    if quiet:
+    run = _Request(**options)
+    if run.quiet:
         # Read by huggingface_hub when it is imported, which happens later if at all.
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    single = jobs.is_single(paths, output)
-    if "-" in paths and not single:
+    single = jobs.is_single(run.paths, run.output)
+    if "-" in run.paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
-    progress = Progress(0, enabled=not quiet and not single)
+    progress = Progress(0, enabled=not run.quiet and not single)
+    progress.flagged = None if run.no_checks else 0
     summarizer = Summarizer(
-        config_path,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        summarizer=summarizer_name,
-        engine=engine,
-        on_progress=_message if single and not quiet else None,
+        run.config_path,
+        cache_dir=run.cache_dir,
+        use_cache=not run.no_cache,
+        summarizer=run.summarizer_name,
+        engine=run.engine,
+        on_progress=_message if single and not run.quiet else None,
         on_segments=progress.add_segments,
         on_warning=warn,
     )
     options = RunOptions(
         # Normalised and checked against models.toml: a LanguageError lists what it serves.
-        source_language=summarizer.config.source_language(source_lang) if source_lang else None,
-        summarize=summarize,
-        keep_boilerplate=keep_boilerplate,
+        source_language=summarizer.config.source_language(run.source_lang)
+        if run.source_lang
+        else None,
+        summarize=run.summarize,
+        keep_boilerplate=run.keep_boilerplate,
+        checks=not run.no_checks,
     )
     _install_sigterm_handler()
     try:
-        _check_paths(paths, output, single)
+        _check_paths(run.paths, run.output, single)
         if not single:
-            _check_folder_run(paths, output, output_format)
+            _check_folder_run(run.paths, run.output, run.output_format)
         jobs.run(
             summarizer,
-            paths,
-            output,
+            run.paths,
+            run.output,
             options,
-            output_format,
+            run.output_format,
             progress=progress,
             emit=lambda text: echo(text, nl=False),
-            globs=globs or jobs.DEFAULT_GLOBS,
+            globs=run.globs or jobs.DEFAULT_GLOBS,
+            on_result=_FlagReport(single, run.verbose, run.quiet, progress),
         )
     finally:
         summarizer.close()
-    _report(single, output, quiet, progress)
+    _report(single, run.output, run.quiet, progress, run.strict)
 
 
 def _check_paths(paths: tuple[str, ...], output: str | None, single: bool) -> None:
@@ -199,8 +240,11 @@ def _check_folder_run(paths: tuple[str, ...], output: str | None, output_format:
             )
 
 
-def _report(single: bool, output: str | None, quiet: bool, progress: Progress) -> None:
-    """The closing line on stderr; exit 1 when a document of a folder run failed."""
+def _report(
+    single: bool, output: str | None, quiet: bool, progress: Progress, strict: bool
+) -> None:
+    """The closing line on stderr; exit 1 when a document of a folder run failed, else 3
+    under --strict when the checks left something to review."""
     if not quiet:
         if single:
             if output is not None:
@@ -209,6 +253,45 @@ def _report(single: bool, output: str | None, quiet: bool, progress: Progress) -
             _message(progress.finish())
     if progress.counts["failed"]:
         sys.exit(EXIT_FAILURE)
+    if strict and progress.flagged:
+        sys.exit(EXIT_FLAGGED)
+
+
+class _FlagReport:
+    """What the checks left doubtful, on stderr: one line for one article ("N sentences to
+    review"), and with --verbose every sentence and claim with its reasons."""
+
+    def __init__(self, single: bool, verbose: bool, quiet: bool, progress: Progress) -> None:
+        self.single, self.verbose, self.quiet, self.progress = single, verbose, quiet, progress
+
+    def __call__(self, result: Result) -> None:
+        if self.quiet or not result.flagged or not (self.single or self.verbose):
+            return
+        checks = result.checks or {}
+        sentences, claims = len(checks["translation"]), len(checks["summary"])
+        parts = [_count(sentences, "sentence") + " to review"] if sentences else []
+        if claims:
+            parts.append(_count(claims, "summary claim") + " not found in the article")
+        where = "" if self.single else f"{result.input}: "
+        lines = [where + ", ".join(parts) + ("" if self.verbose else " (-v lists them)")]
+        if self.verbose:
+            lines += [_flag_line(flag) for flag in checks["translation"]]
+            lines += [f"  summary: {c['kind']} {c['text']!r}" for c in checks["summary"]]
+        for line in lines:
+            self.progress.message(printable(line)) if not self.single else _message(line)
+
+
+def _flag_line(flag: dict[str, Any]) -> str:
+    confidence = flag["confidence"]
+    sure = f", confidence {confidence:.2f}" if confidence is not None else ""
+    return (
+        f"  paragraph {flag['paragraph'] + 1}, sentence {flag['sentence'] + 1} "
+        f"({', '.join(flag['problems'])}{sure}): {flag['translation']}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _install_sigterm_handler() -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from summarizer.config import ModelSpec
+from summarizer.engines.base import Generation
 from summarizer.engines.ctranslate2_conversion import (
     CONVERSION_RECORD,
     CONVERSION_VERSION,
@@ -73,7 +74,7 @@ class Model(Protocol):
     @property
     def parallel_batches(self) -> int: ...
 
-    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]: ...
+    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[Generation]]: ...
 
 
 def load_model(
@@ -108,6 +109,7 @@ __all__ = [
     "THREADS_ENV",
     "CTranslate2Model",
     "Converter",
+    "Generation",
     "Model",
     "ProgressCallback",
     "Request",

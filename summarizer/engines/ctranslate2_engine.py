@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from summarizer.config import GENERATION_TYPES, ModelSpec
-from summarizer.engines.base import _LazyModel
+from summarizer.engines.base import Generation, _LazyModel
 from summarizer.engines.ctranslate2_conversion import (
     Converter,
     convert_model,
@@ -87,7 +87,7 @@ class CTranslate2Model(_LazyModel):
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
         """One batched translate_batch() call; outputs in the order of `texts`."""
         (outputs,) = self.generate_batches([(texts, settings)])
-        return outputs
+        return [output.text for output in outputs]
 
     def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]:
         """Up to parallel_batches requests run at once, each with its own settings; outputs
@@ -98,9 +98,9 @@ class CTranslate2Model(_LazyModel):
         for texts, settings in requests:
             running.append(self._submit(texts, settings))
             if len(running) > workers:
-                yield running.popleft()()
+                yield [Generation(text, None) for text in running.popleft()()]
         while running:
-            yield running.popleft()()
+            yield [Generation(text, None) for text in running.popleft()()]
 
     def _submit(self, texts: list[str], settings: dict[str, Any]) -> Callable[[], list[str]]:
         """Starts one batch; the returned function waits for its decoded outputs."""

@@ -51,12 +51,20 @@ def run(
     globs: tuple[str, ...] = DEFAULT_GLOBS,
     read: Reader = read_document,
     window_size: int = 32,
+    on_result: Callable[[Result], None] | None = None,
 ) -> Plan:
     """Run INPUTS (files, folders or "-") to OUTPUT (a name ending in "/" is a folder) as
     `plan_run` lays them out; returns the plan that was run."""
     plan = plan_run(inputs, output, output_format, globs)
     run_plan(
-        summarizer, plan, options, progress=progress, emit=emit, read=read, window_size=window_size
+        summarizer,
+        plan,
+        options,
+        progress=progress,
+        emit=emit,
+        read=read,
+        window_size=window_size,
+        on_result=on_result,
     )
     return plan
 
@@ -70,8 +78,10 @@ def run_plan(
     emit: Callable[[str], None],
     read: Reader = read_document,
     window_size: int = 32,
+    on_result: Callable[[Result], None] | None = None,
 ) -> None:
-    """Process every job; outputs go to files (whole or not at all) or to `emit`.
+    """Process every job; outputs go to files (whole or not at all) or to `emit`, and each
+    result delivered to `on_result` too (to report its flags).
 
     In a folder run one document's failure is recorded and the others go on; a failure to
     write into OUTDIR stops the run, since every later document would fail the same way.
@@ -92,7 +102,9 @@ def run_plan(
         manifest = Manifest(plan.outdir, lambda line: progress.message(f"Warning: {line}"))
         files.remove_stale_temporaries(plan.outdir)
         fingerprint = run_fingerprint(summarizer, options, plan.output_format)
-    runner = _Runner(summarizer, plan, options, progress, emit, read, manifest, fingerprint)
+    runner = _Runner(
+        summarizer, plan, options, progress, emit, read, manifest, fingerprint, on_result
+    )
     failed: BaseException | None = None
     try:
         for source, reason in plan.refused:
@@ -124,6 +136,7 @@ class _Runner:
     read: Reader
     manifest: Manifest | None
     run_fingerprint: str | None
+    on_result: Callable[[Result], None] | None = None
 
     def window(self, window: list[Job]) -> None:
         pending = [item for item in map(self._prepare, window) if item is not None]
@@ -150,9 +163,12 @@ class _Runner:
                     cache_hits=stats["cache_hits"],
                     cache_misses=stats["cache_misses"],
                     seconds=outcome.seconds,
+                    flagged=outcome.flagged,
                     fingerprint=fingerprint,
                 )
             )
+            if self.on_result is not None:
+                self.on_result(outcome)
 
     def _prepare(self, job: Job) -> tuple[Job, Document, str | None] | None:
         """The job's document, unless it cannot be read or its output is current."""
@@ -179,6 +195,7 @@ class _Runner:
                 "up_to_date",
                 source_language=previous.source_language,
                 segments=previous.segments,
+                flagged=previous.flagged,
                 fingerprint=fingerprint,
             )
         )
@@ -229,7 +246,7 @@ class _Runner:
         Without an output folder, a failure is also a JSON line: {"input": ..., "error": ...}."""
         row.input = files.printable(row.input)
         row.error = None if row.error is None else files.printable(row.error)
-        self.progress.document(row.status)
+        self.progress.document(row.status, flagged=row.flagged)
         if row.status == "failed":
             path = getattr(error, "path", None)
             about_input = path is not None and files.printable(path) == row.input

@@ -35,6 +35,8 @@ class Row:
     cache_hits: int = 0
     cache_misses: int = 0
     seconds: float = 0.0
+    # Sentences and summary claims the checks left doubtful (see Result.checks).
+    flagged: int = 0
     error: str | None = None
     # What the output was made from: input content, models, settings, format.
     fingerprint: str | None = None

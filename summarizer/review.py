@@ -1,0 +1,207 @@
+"""Checks stage, between translation and summary (issue 12): every translated segment is
+checked (numbers, repetition, untranslated, length, confidence: see checks.py); one that
+fails is translated once more with its translator's safer `retry` settings and the better
+of the two kept: the one with fewer problems, then the surer. What is still doubtful is
+flagged with its reasons, so that a reader knows which sentences to check.
+
+Retries go through the cache under their own settings, so a rerun makes the same choices
+from cache hits alone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from summarizer.cache import Cache
+from summarizer.checks import Thresholds, check_translation, needs_language_check
+from summarizer.config import ModelSpec
+from summarizer.engines import Model
+from summarizer.errors import SummarizerError
+from summarizer.translate import (
+    Routed,
+    Translation,
+    group_by_translator,
+    rejoin,
+    segments_of,
+    translate_segments,
+)
+
+Detect = Callable[[Sequence[str]], list[tuple[str, float]]]
+
+
+@dataclass
+class Flag:
+    """A sentence still doubtful after its retry: one item of a result's checks."""
+
+    # Its place in the source text: paragraph, then sentence within that paragraph.
+    paragraph: int
+    sentence: int
+    source: str
+    translation: str
+    # The checks it fails, in checks.PROBLEMS order.
+    problems: list[str]
+    confidence: float | None
+    retried: bool
+
+
+@dataclass
+class _Verdict:
+    translation: Translation
+    problems: list[str]
+    retried: bool = False
+
+    def better_than(self, other: _Verdict) -> bool:
+        """Fewer problems, then a higher confidence; a tie keeps the other (the first)."""
+        mine, theirs = self.translation.confidence, other.translation.confidence
+        if len(self.problems) != len(other.problems):
+            return len(self.problems) < len(other.problems)
+        return mine is not None and (theirs is None or mine > theirs)
+
+
+def review_documents(
+    documents: list[Routed],
+    model_for: Callable[[ModelSpec], Model],
+    cache: Cache,
+    detect: Detect,
+    target_language: str,
+    failures: list[SummarizerError | None],
+) -> list[list[Flag]]:
+    """Each document's flags; its translations, `english` and stats updated with the kept
+    candidates. Documents whose translation failed (`failures`) are left alone; a failure
+    here (a retry's model) is written into `failures` for the documents it concerns."""
+    flags: list[list[Flag]] = [[] for _ in documents]
+    for translator, members in group_by_translator(documents):
+        group = [index for index in members if failures[index] is None]
+        try:
+            verdicts = _review_group(
+                translator, [documents[i] for i in group], model_for, cache, detect, target_language
+            )
+        except SummarizerError as exc:
+            for index in group:
+                failures[index] = exc
+            continue
+        for index in group:
+            flags[index].extend(_apply(documents[index], translator, verdicts))
+    for flagged in flags:
+        flagged.sort(key=lambda flag: (flag.paragraph, flag.sentence))
+    return flags
+
+
+def _review_group(
+    translator: ModelSpec,
+    group: list[Routed],
+    model_for: Callable[[ModelSpec], Model],
+    cache: Cache,
+    detect: Detect,
+    target_language: str,
+) -> dict[str, _Verdict]:
+    """Every segment `translator` served in `group`, checked, and retried where it fails."""
+    started = time.perf_counter()
+    language_of: dict[str, str] = {}
+    for document in group:
+        for language, sentences in _served(document, translator):
+            for segment in segments_of(sentences):
+                language_of.setdefault(segment, language)
+    first = {segment: group_translation(group, segment) for segment in language_of}
+    check = _Checker(language_of, translator.thresholds, detect, target_language)
+    verdicts = check(first)
+    failing = [segment for segment, verdict in verdicts.items() if verdict.problems]
+    retry = translator.retry_generation
+    if failing and retry is not None:
+        second, _computed = translate_segments(
+            failing, model_for(translator), cache, generation=retry
+        )
+        for segment, candidate in check(second).items():
+            candidate.retried = True
+            kept = candidate if candidate.better_than(verdicts[segment]) else verdicts[segment]
+            kept.retried = True
+            verdicts[segment] = kept
+    elapsed = time.perf_counter() - started
+    for document in group:
+        document.seconds += elapsed / len(group)
+    return verdicts
+
+
+def group_translation(group: list[Routed], segment: str) -> Translation:
+    """`segment`'s first-pass translation, from whichever document holds it."""
+    return next(d.translations[segment] for d in group if segment in d.translations)
+
+
+def _served(document: Routed, translator: ModelSpec) -> list[tuple[str, list[str]]]:
+    """(language, sentences) of each paragraph `translator` serves."""
+    return [
+        (language, sentences)
+        for spec, language, sentences in zip(
+            document.translators, document.languages, document.sentences, strict=True
+        )
+        if spec is not None and spec.name == translator.name
+    ]
+
+
+class _Checker:
+    """check_translation over many segments, their outputs' languages detected in one call."""
+
+    def __init__(
+        self,
+        language_of: dict[str, str],
+        thresholds: Thresholds,
+        detect: Detect,
+        target_language: str,
+    ) -> None:
+        self._language_of = language_of
+        self._thresholds = thresholds
+        self._detect = detect
+        self._target = target_language
+
+    def __call__(self, translations: dict[str, Translation]) -> dict[str, _Verdict]:
+        outputs = list(
+            dict.fromkeys(t.text for t in translations.values() if needs_language_check(t.text))
+        )
+        detected = dict(zip(outputs, self._detect(outputs) if outputs else [], strict=True))
+        return {
+            segment: _Verdict(
+                translation,
+                check_translation(
+                    segment,
+                    translation.text,
+                    translation.confidence,
+                    source_language=self._language_of[segment],
+                    target_language=self._target,
+                    thresholds=self._thresholds,
+                    detected=detected.get(translation.text),
+                ),
+            )
+            for segment, translation in translations.items()
+        }
+
+
+def _apply(document: Routed, translator: ModelSpec, verdicts: dict[str, _Verdict]) -> list[Flag]:
+    """The kept candidates into `document`; its flags for the paragraphs of `translator`."""
+    flags = []
+    retried = set()
+    for index, spec in enumerate(document.translators):
+        if spec is None or spec.name != translator.name:
+            continue
+        for position, sentence in enumerate(document.sentences[index]):
+            verdict = verdicts.get(sentence)
+            if verdict is None:
+                continue  # not translatable: passed through as it is
+            document.translations[sentence] = verdict.translation
+            if verdict.retried:
+                retried.add(sentence)
+            if verdict.problems:
+                flags.append(
+                    Flag(
+                        paragraph=index,
+                        sentence=position,
+                        source=sentence,
+                        translation=verdict.translation.text,
+                        problems=list(verdict.problems),
+                        confidence=verdict.translation.confidence,
+                        retried=verdict.retried,
+                    )
+                )
+    document.stats.retried += len(retried)
+    rejoin(document, translator)
+    return flags
