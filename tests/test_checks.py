@@ -16,6 +16,7 @@ from summarizer.checks import (
     needs_language_check,
     unsupported_claims,
 )
+from summarizer.language import detect_languages
 
 THRESHOLDS = Thresholds()
 
@@ -181,6 +182,25 @@ def test_a_sound_translation_has_no_problem(source, output):
         detected=detected,
     )
     assert problems == []
+
+
+def test_with_the_real_detector_sound_outputs_pass_and_sources_left_as_is_do_not():
+    outputs = [output for _, output in SOUND_PAIRS if needs_language_check(output)]
+    assert not [
+        (output, detection)
+        for output, detection in zip(outputs, detect_languages(outputs), strict=True)
+        if in_wrong_language(detection, "en")
+    ]
+    sources = [source for source, _ in SOUND_PAIRS]
+    detections = detect_languages(sources)
+    passed = [
+        source
+        for source, detection in zip(sources, detections, strict=True)
+        if "untranslated"
+        not in check(source, source, detected=detection if needs_language_check(source) else None)
+    ]
+    # A one-word line, and one of names and a score, are rightly the same in English.
+    assert passed == ["Merci.", "Paris Saint-Germain - Olympique de Marseille : 2-1."]
 
 
 def check(source, output, confidence=-0.4, detected=None):
