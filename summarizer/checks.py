@@ -19,6 +19,7 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 from summarizer.numbers import missing_numbers, scan
 from summarizer.segment import is_translatable, split_sentences
@@ -84,7 +85,8 @@ def check_translation(
 def needs_language_check(output: str) -> bool:
     """Whether `output` is long enough (MIN_CHECKED_WORDS words with letters) for a
     language detector to be trusted; the caller detects only those, in one batch."""
-    return _count_lettered_words(output, MIN_CHECKED_WORDS) >= MIN_CHECKED_WORDS
+    lettered = _LETTERED_WORD.finditer(output)
+    return sum(1 for _ in islice(lettered, MIN_CHECKED_WORDS)) == MIN_CHECKED_WORDS
 
 
 # --- repetition -------------------------------------------------------------------------
@@ -230,10 +232,11 @@ def is_copy(source: str, output: str) -> bool:
     """Whether the output is (nearly) the source, left untranslated.
 
     bicleaner's no_identical: the same letters once punctuation, digits and spaces are
-    removed and case is folded. Or, as OpusFilter's similarity filters, difflib's ratio
-    of the lowercased texts at or above COPY_SIMILARITY; that ratio costs up to a
-    millisecond, so it is computed only when at least half of the source's words are in
-    the output (a copy's words are; a translation's are not, bar names and numbers).
+    removed and case is folded. Or a near copy, as OpusFilter's LongestCommonSubstringFilter
+    (threshold 0.9) finds with difflib: here difflib's ratio of the lowercased texts, at or
+    above COPY_SIMILARITY. That ratio costs up to a millisecond, so it is computed only
+    when at least half of the source's words are in the output (a copy's words are; a
+    translation's are not, bar names and numbers).
 
     Never for a source of fewer than MIN_CHECKED_WORDS words with letters, nor for one made
     of names and numbers ("Emmanuel Macron, Olaf Scholz et Giorgia Meloni."), which is
@@ -271,15 +274,6 @@ def _is_prose(source: str) -> bool:
     return 3 * lowercase > len(words)
 
 
-def _count_lettered_words(text: str, enough: int) -> int:
-    count = 0
-    for _ in _LETTERED_WORD.finditer(text):
-        count += 1
-        if count >= enough:
-            break
-    return count
-
-
 def in_wrong_language(detected: tuple[str, float] | None, target_language: str) -> bool:
     """Whether the detector is sure (MIN_WRONG_LANGUAGE_CONFIDENCE) that the output is in
     another language than the target. After OpusFilter's LanguageIDFilter (langid with
@@ -297,9 +291,10 @@ def in_wrong_language(detected: tuple[str, float] | None, target_language: str) 
 def length_ratio_ok(source: str, output: str, thresholds: Thresholds) -> bool:
     """Whether len(output) / len(source), stripped, lies within the thresholds: a far
     shorter output dropped something, a far longer one invented something. After
-    OpusFilter's LengthRatioFilter in characters (and bicleaner's length_ratio), but one-
-    sided bounds, since English runs shorter than French. Sources under
-    MIN_LENGTH_CHECKED_CHARS pass; an empty output of a translatable source never does."""
+    OpusFilter's LengthRatioFilter in characters (and bicleaner's length_ratio), but output
+    over source rather than longer over shorter, so that the two bounds can differ (English
+    runs shorter than French). Sources under MIN_LENGTH_CHECKED_CHARS pass; an empty output
+    of a translatable source never does."""
     source, output = source.strip(), output.strip()
     if not output:
         return not is_translatable(source)
@@ -335,7 +330,7 @@ def unsupported_claims(summary: str, source: str) -> list[Claim]:
     source_forms: set[str] = set()
     for _, mention in scan(source, "en"):
         source_forms.update(mention.forms)
-    source_words = {_base(word) for word in _NAME_WORD.findall(source)}
+    source_words = {_base(word) for word in set(_NAME_WORD.findall(source))}
     claims: list[Claim] = []
     for paragraph in summary.splitlines():
         for sentence in split_sentences(paragraph, "en") if paragraph.strip() else []:
