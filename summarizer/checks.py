@@ -67,13 +67,21 @@ def check_translation(
     """The problems of one translated segment, in PROBLEMS order; [] when it looks right.
 
     `detected` is the output's detected (language, confidence), or None when it was not
-    detected (too short, see `needs_language_check`)."""
+    detected (too short, see `needs_language_check`). A copy the detector is sure is in the
+    target language is no problem: an English sentence quoted in a French paragraph."""
     problems = []
     if missing_numbers(source, source_language, output, target_language):
         problems.append("numbers")
     if has_repetition(source, output):
         problems.append("repetition")
-    if in_wrong_language(detected, target_language) or is_copy(source, output):
+    already_in_target = (
+        detected is not None
+        and detected[0] == target_language
+        and detected[1] >= MIN_WRONG_LANGUAGE_CONFIDENCE
+    )
+    if in_wrong_language(detected, target_language) or (
+        not already_in_target and is_copy(source, output)
+    ):
         problems.append("untranslated")
     if not length_ratio_ok(source, output, thresholds):
         problems.append("length")

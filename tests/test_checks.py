@@ -276,6 +276,14 @@ def test_a_detected_other_language_is_untranslated_only_when_the_detector_is_sur
     assert not in_wrong_language(None, "en")
 
 
+def test_a_copy_is_untranslated_unless_the_detector_is_sure_it_is_in_the_target_language():
+    quote = "We will never give up on our friends."
+    assert check(quote, quote, detected=("en", 0.97)) == []
+    assert check(quote, quote, detected=("en", 0.6)) == ["untranslated"]
+    assert check(quote, quote) == ["untranslated"]
+    assert check(SOURCE, SOURCE, detected=("fr", 0.97)) == ["untranslated"]
+
+
 @pytest.mark.parametrize(
     ("output", "checked"),
     [
