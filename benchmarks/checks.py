@@ -19,7 +19,14 @@ import time
 import timeit
 from collections.abc import Callable
 
-from summarizer.checks import Thresholds, check_translation, needs_language_check
+from summarizer.checks import (
+    Thresholds,
+    check_translation,
+    has_repetition,
+    is_copy,
+    length_ratio_ok,
+    needs_language_check,
+)
 from summarizer.numbers import mentions, missing_numbers
 from tests.test_checks import SOUND_PAIRS
 
@@ -132,6 +139,9 @@ def main() -> None:
     figures = {
         "mentions (one French sentence)": lambda source, _: mentions(source, "fr"),
         "missing_numbers": lambda source, output: missing_numbers(source, "fr", output),
+        "has_repetition": has_repetition,
+        "is_copy": is_copy,
+        "length_ratio_ok": lambda source, output: length_ratio_ok(source, output, thresholds),
         "needs_language_check (one output)": lambda _, output: needs_language_check(output),
         "check_translation": check,
     }
