@@ -19,6 +19,7 @@ import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 from summarizer.numbers import missing_numbers, scan
 from summarizer.segment import is_translatable, split_sentences
@@ -31,8 +32,8 @@ PROBLEMS = ("numbers", "repetition", "untranslated", "length", "confidence")  # 
 # paragraph before trusting a detection; a sentence-level check can afford fewer, since
 # the confidence floor below still has to be met.)
 MIN_CHECKED_WORDS = 4
-# The detector must be this sure of another language, as in language.py: short texts
-# full of names get low confidences, a real French sentence left untranslated gets > 0.9.
+# The detector must be this sure of another language, as in language.py: short lines of
+# names get less; most French sentences left as they are get more (31 of the tests' 36).
 MIN_WRONG_LANGUAGE_CONFIDENCE = 0.9
 # Below this many characters of source, length ratios vary too much to mean anything.
 MIN_LENGTH_CHECKED_CHARS = 20
@@ -66,13 +67,21 @@ def check_translation(
     """The problems of one translated segment, in PROBLEMS order; [] when it looks right.
 
     `detected` is the output's detected (language, confidence), or None when it was not
-    detected (too short, see `needs_language_check`)."""
+    detected (too short, see `needs_language_check`). A copy the detector is sure is in the
+    target language is no problem: an English sentence quoted in a French paragraph."""
     problems = []
     if missing_numbers(source, source_language, output, target_language):
         problems.append("numbers")
     if has_repetition(source, output):
         problems.append("repetition")
-    if in_wrong_language(detected, target_language) or is_copy(source, output):
+    already_in_target = (
+        detected is not None
+        and detected[0] == target_language
+        and detected[1] >= MIN_WRONG_LANGUAGE_CONFIDENCE
+    )
+    if in_wrong_language(detected, target_language) or (
+        not already_in_target and is_copy(source, output)
+    ):
         problems.append("untranslated")
     if not length_ratio_ok(source, output, thresholds):
         problems.append("length")
@@ -84,7 +93,8 @@ def check_translation(
 def needs_language_check(output: str) -> bool:
     """Whether `output` is long enough (MIN_CHECKED_WORDS words with letters) for a
     language detector to be trusted; the caller detects only those, in one batch."""
-    return _count_lettered_words(output, MIN_CHECKED_WORDS) >= MIN_CHECKED_WORDS
+    lettered = _LETTERED_WORD.finditer(output)
+    return sum(1 for _ in islice(lettered, MIN_CHECKED_WORDS)) == MIN_CHECKED_WORDS
 
 
 # --- repetition -------------------------------------------------------------------------
@@ -208,16 +218,16 @@ def _ngram_repeated(words: list[str], counts: Counter[str], source: str) -> bool
     if not candidates:
         return False
     source_words = _WORD.findall(source.lower())
-    return any(ngrams[gram] > 2 * (_occurrences(gram, source_words) + 1) for gram in candidates)
+    in_source = Counter(
+        tuple(source_words[i : i + n])
+        for n in {len(gram) for gram in candidates}
+        for i in range(len(source_words) - n + 1)
+    )
+    return any(ngrams[gram] > 2 * (in_source[gram] + 1) for gram in candidates)
 
 
 def _is_content(word: str) -> bool:
     return len(word) >= 4 and word.isalpha() and word not in _FUNCTION_WORDS
-
-
-def _occurrences(gram: tuple[str, ...], words: list[str]) -> int:
-    n = len(gram)
-    return sum(1 for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == gram)
 
 
 # --- untranslated -----------------------------------------------------------------------
@@ -230,10 +240,11 @@ def is_copy(source: str, output: str) -> bool:
     """Whether the output is (nearly) the source, left untranslated.
 
     bicleaner's no_identical: the same letters once punctuation, digits and spaces are
-    removed and case is folded. Or, as OpusFilter's similarity filters, difflib's ratio
-    of the lowercased texts at or above COPY_SIMILARITY; that ratio costs up to a
-    millisecond, so it is computed only when at least half of the source's words are in
-    the output (a copy's words are; a translation's are not, bar names and numbers).
+    removed and case is folded. Or a near copy, as OpusFilter's LongestCommonSubstringFilter
+    (threshold 0.9) finds with difflib: here difflib's ratio of the lowercased texts, at or
+    above COPY_SIMILARITY. That ratio costs up to a millisecond, so it is computed only
+    when at least half of the source's words are in the output (a copy's words are; a
+    translation's are not, bar names and numbers).
 
     Never for a source of fewer than MIN_CHECKED_WORDS words with letters, nor for one made
     of names and numbers ("Emmanuel Macron, Olaf Scholz et Giorgia Meloni."), which is
@@ -271,15 +282,6 @@ def _is_prose(source: str) -> bool:
     return 3 * lowercase > len(words)
 
 
-def _count_lettered_words(text: str, enough: int) -> int:
-    count = 0
-    for _ in _LETTERED_WORD.finditer(text):
-        count += 1
-        if count >= enough:
-            break
-    return count
-
-
 def in_wrong_language(detected: tuple[str, float] | None, target_language: str) -> bool:
     """Whether the detector is sure (MIN_WRONG_LANGUAGE_CONFIDENCE) that the output is in
     another language than the target. After OpusFilter's LanguageIDFilter (langid with
@@ -297,9 +299,10 @@ def in_wrong_language(detected: tuple[str, float] | None, target_language: str) 
 def length_ratio_ok(source: str, output: str, thresholds: Thresholds) -> bool:
     """Whether len(output) / len(source), stripped, lies within the thresholds: a far
     shorter output dropped something, a far longer one invented something. After
-    OpusFilter's LengthRatioFilter in characters (and bicleaner's length_ratio), but one-
-    sided bounds, since English runs shorter than French. Sources under
-    MIN_LENGTH_CHECKED_CHARS pass; an empty output of a translatable source never does."""
+    OpusFilter's LengthRatioFilter in characters (and bicleaner's length_ratio), but output
+    over source rather than longer over shorter, so that the two bounds can differ (English
+    runs shorter than French). Sources under MIN_LENGTH_CHECKED_CHARS pass; an empty output
+    of a translatable source never does."""
     source, output = source.strip(), output.strip()
     if not output:
         return not is_translatable(source)
@@ -335,7 +338,7 @@ def unsupported_claims(summary: str, source: str) -> list[Claim]:
     source_forms: set[str] = set()
     for _, mention in scan(source, "en"):
         source_forms.update(mention.forms)
-    source_words = {_base(word) for word in _NAME_WORD.findall(source)}
+    source_words = {_base(word) for word in set(_NAME_WORD.findall(source))}
     claims: list[Claim] = []
     for paragraph in summary.splitlines():
         for sentence in split_sentences(paragraph, "en") if paragraph.strip() else []:

@@ -16,6 +16,7 @@ from summarizer.checks import (
     needs_language_check,
     unsupported_claims,
 )
+from summarizer.language import detect_languages
 
 THRESHOLDS = Thresholds()
 
@@ -183,6 +184,25 @@ def test_a_sound_translation_has_no_problem(source, output):
     assert problems == []
 
 
+def test_with_the_real_detector_sound_outputs_pass_and_sources_left_as_is_do_not():
+    outputs = [output for _, output in SOUND_PAIRS if needs_language_check(output)]
+    assert not [
+        (output, detection)
+        for output, detection in zip(outputs, detect_languages(outputs), strict=True)
+        if in_wrong_language(detection, "en")
+    ]
+    sources = [source for source, _ in SOUND_PAIRS]
+    detections = detect_languages(sources)
+    passed = [
+        source
+        for source, detection in zip(sources, detections, strict=True)
+        if "untranslated"
+        not in check(source, source, detected=detection if needs_language_check(source) else None)
+    ]
+    # A one-word line, and one of names and a score, are rightly the same in English.
+    assert passed == ["Merci.", "Paris Saint-Germain - Olympique de Marseille : 2-1."]
+
+
 def check(source, output, confidence=-0.4, detected=None):
     return check_translation(
         source,
@@ -254,6 +274,14 @@ def test_a_detected_other_language_is_untranslated_only_when_the_detector_is_sur
     assert in_wrong_language(("de", 0.9), "en")
     assert not in_wrong_language(("de", 0.89), "en")
     assert not in_wrong_language(None, "en")
+
+
+def test_a_copy_is_untranslated_unless_the_detector_is_sure_it_is_in_the_target_language():
+    quote = "We will never give up on our friends."
+    assert check(quote, quote, detected=("en", 0.97)) == []
+    assert check(quote, quote, detected=("en", 0.6)) == ["untranslated"]
+    assert check(quote, quote) == ["untranslated"]
+    assert check(SOURCE, SOURCE, detected=("fr", 0.97)) == ["untranslated"]
 
 
 @pytest.mark.parametrize(
