@@ -46,7 +46,7 @@ def eval_options(command: Any) -> Any:
             "--limit",
             type=click.IntRange(min=1),
             metavar="N",
-            help="Measure the first N items only (the inputs are still checked whole).",
+            help="Measure only the first N items (lines, or articles in the order found).",
         ),
         click.option(
             "--source-lang",
@@ -80,10 +80,10 @@ def eval_translate(corpus: str, references: str | None, limit: int | None, **opt
     """
     from summarizer.evaluate import evaluate_translation, read_pairs, read_parallel
 
-    pairs = read_parallel(corpus, references) if references else read_pairs(corpus)
     _measure(
         evaluate_translation,
-        pairs[:limit],
+        lambda: read_parallel(corpus, references) if references else read_pairs(corpus),
+        limit,
         unit="lines",
         summarizer_name=None,
         corpus=corpus,
@@ -141,13 +141,16 @@ def eval_summarize(
         raise click.UsageError("give --references REFDIR, or --reference-suffix SUFFIX")
     if reference_suffix is not None and not reference_suffix.strip("."):
         raise click.BadParameter("must be more than dots", param_hint="--reference-suffix")
-    cases = find_summary_cases(
-        paths, references=refdir, suffix=reference_suffix or ".txt", globs=globs or DEFAULT_GLOBS
-    )
     shown = "the articles' folders" if refdir is None else str(refdir)
     _measure(
         evaluate_summaries,
-        cases[:limit],
+        lambda: find_summary_cases(
+            paths,
+            references=refdir,
+            suffix=reference_suffix or ".txt",
+            globs=globs or DEFAULT_GLOBS,
+        ),
+        limit,
         unit="articles",
         corpus=" ".join(paths),
         references=f"{shown} (NAME{reference_suffix or '.txt'})",
@@ -157,7 +160,8 @@ def eval_summarize(
 
 def _measure(
     measure: Callable[..., Evaluation],
-    work: Sequence[Any],
+    read: Callable[[], Sequence[Any]],
+    limit: int | None,
     *,
     unit: str,
     output_format: str,
@@ -171,15 +175,16 @@ def _measure(
     debug: bool,
     **where: Any,
 ) -> None:
-    """Run `measure` on `work` with a Summarizer made from the shared options, showing
-    progress on stderr, then print the figures."""
+    """Run `measure` on what `read` gives (its first `limit` items) with a Summarizer made
+    from the shared options, showing progress on stderr, then print the figures. The options
+    are checked first, then the inputs, before any model runs."""
     from summarizer.pipeline import Summarizer
 
     if quiet:
         # Read by huggingface_hub when it is imported, which happens later if at all.
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     started = time.monotonic()
-    progress = Progress(len(work), enabled=not quiet, unit=unit)
+    progress = Progress(0, enabled=not quiet, unit=unit)
     summarizer = Summarizer(
         config_path,
         cache_dir=cache_dir,
@@ -190,16 +195,17 @@ def _measure(
         on_warning=warn,
     )
     _install_sigterm_handler()
+
+    def scored(count: int) -> None:
+        for _ in range(count):
+            progress.document("written")
+
     try:
         # Normalised and checked against models.toml: a LanguageError lists what it serves.
         language = summarizer.config.source_language(source_lang) if source_lang else None
-        evaluation = measure(
-            summarizer,
-            work,
-            source_language=language,
-            on_done=lambda count: [progress.document("written") for _ in range(count)],
-            **where,
-        )
+        work = read()[:limit]
+        progress.total = len(work)
+        evaluation = measure(summarizer, work, source_language=language, on_done=scored, **where)
     finally:
         summarizer.close()
         progress.finish()  # clears the bar
@@ -208,6 +214,10 @@ def _measure(
         count = len(evaluation.items)
         what = unit.removesuffix("s") if count == 1 else unit
         click.echo(f"scored {count} {what} in {elapsed}", err=True)
+    _print(evaluation, output_format)
+
+
+def _print(evaluation: Evaluation, output_format: str) -> None:
     if output_format == "json":
         echo(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
     else:
