@@ -81,13 +81,13 @@ def _pair(
 
 
 def _read_lines(path: str | Path) -> list[str]:
-    """The lines of a UTF-8 text file (a final newline ends the last line, it starts none);
-    a file with no text at all is an empty corpus."""
-    text = read_utf8(path)
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    if lines[-1] == "":
+    """The lines of a UTF-8 text file (LF or CRLF). Blank lines at its end are left out, as
+    editors often add one; a blank line inside it is a line (an empty source or reference),
+    since dropping it would shift every later line against its pair."""
+    lines = [line.removesuffix("\r") for line in read_utf8(path).split("\n")]
+    while lines and not lines[-1].strip():
         lines.pop()
-    if not any(line.strip() for line in lines):
+    if not lines:
         raise InputError("{path} has no lines to evaluate", path=path)
     return lines
 

@@ -18,7 +18,7 @@ from sacrebleu.metrics import BLEU, CHRF
 import summarizer.pipeline
 from summarizer.engines import load_model
 from summarizer.errors import InputError
-from summarizer.evaluate import Pair, evaluate_translation
+from summarizer.evaluate import Pair, evaluate_translation, read_pairs, read_parallel
 from summarizer.pipeline import Summarizer
 from tests.fakes import FakeModel, FakeSummarizer
 from tests.processes import invoke
@@ -396,6 +396,11 @@ def corpus_files(tmp_path: Path) -> dict[str, Path]:
             "{news}/north/ashford.sum does not exist (and 9 more)",
         ),
         (
+            ["summarize", "{news}/north/ashford.txt", "--reference-suffix", ".txt"],
+            1,
+            "Error: {news}/north/ashford.txt would be its own reference",
+        ),
+        (
             ["summarize", "{news}", "--reference-suffix", ".txt"],
             1,
             "Error: no input files matched *.txt *.text *.html *.htm in {news} "
@@ -413,6 +418,26 @@ def test_each_bad_input_is_one_line_and_an_exit_code(tmp_path, tiny_config, args
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(message.format(**places))
+
+
+def test_line_endings_a_byte_order_mark_and_blank_lines_at_the_end_are_read(tmp_path):
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_bytes("\ufeffIl pleut.\tIt rains.\r\n Le vent. \t The wind.\r\n\r\n  \n".encode())
+    assert read_pairs(tsv) == [Pair(1, "Il pleut.", "It rains."), Pair(2, "Le vent.", "The wind.")]
+    source, reference = tmp_path / "src", tmp_path / "ref"
+    source.write_text("Il pleut.\nLe vent.\n", encoding="utf-8")
+    reference.write_text("It rains.\n\t\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_parallel(source, reference)
+    assert (
+        str(raised.value)
+        == f"{source} has 2 lines but {reference} has 1: the files must be line-parallel"
+    )
+    reference.write_text("It rains.\n\nThe wind.\n", encoding="utf-8")
+    source.write_text("Il pleut.\nLe vent.\nLa pluie.\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        read_parallel(source, reference)
+    assert str(raised.value) == f"{reference} line 2: the reference is empty"
 
 
 def test_a_limit_below_one_is_a_usage_error(tmp_path, tiny_config):
