@@ -24,8 +24,17 @@ def format_duration(seconds: float) -> str:
 class Progress:
     """Documents done out of total, segments per second and time left."""
 
-    def __init__(self, total: int, *, enabled: bool = True, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        enabled: bool = True,
+        stream: TextIO | None = None,
+        unit: str = "documents",
+    ) -> None:
         self.total = total
+        # What is counted: "documents", or an evaluation's "lines" and "articles".
+        self.unit = unit
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.terminal = self.stream.isatty()
@@ -61,7 +70,7 @@ class Progress:
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
         rate = self.segments / elapsed if elapsed > 0 else 0.0
-        text = f"{self.done}/{self.total} documents, {rate:.1f} segments/s"
+        text = f"{self.done}/{self.total} {self.unit}, {rate:.1f} segments/s"
         worked = self.done - self.counts["up_to_date"]
         remaining = self.total - self.done
         if worked and remaining:

@@ -78,4 +78,4 @@ def main() -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
-from summarizer.cli import cache, models, run  # noqa: E402, F401
+from summarizer.cli import cache, evaluate, models, run  # noqa: E402, F401
