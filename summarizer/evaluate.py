@@ -275,7 +275,9 @@ class _Tally:
         item.source_language = result.source_language
         self.languages[result.source_language] += 1
         for stage, counts in result.stats.items():
-            self.stats.setdefault(stage, Counter()).update(counts)
+            # Counts add up; a mean (the translation's confidence) does not.
+            totals = {key: value for key, value in counts.items() if type(value) is int}
+            self.stats.setdefault(stage, Counter()).update(totals)
         translator = (result.models.get("translation") or {}).get("name")
         if translator and translator not in self.translators:
             self.translators.append(translator)

@@ -221,7 +221,14 @@ def test_sources_share_a_batch_per_window_and_keep_their_order(tiny_config):
         summarizer, corpus, corpus="c.tsv", source_language="fr", on_done=windows.append, window=10
     )
     assert windows == [10, 10, 3]
-    assert [len(batch) for batch in models["tiny-marian"].batches] == [10, 10, 3]
+    marian = models["tiny-marian"]
+    # The fake copies its input, which the checks retry: first attempts only.
+    first = [
+        b
+        for b, settings in zip(marian.batches, marian.settings, strict=True)
+        if "repetition_penalty" not in settings
+    ]
+    assert [len(batch) for batch in first] == [10, 10, 3]
     assert [item.source for item in evaluation.items] == [pair.source for pair in corpus]
     assert [item.hypothesis for item in evaluation.items] == [f"[{p.source}]" for p in corpus]
 
