@@ -3,7 +3,7 @@ reduced until one summary remains (map-reduce). The final summary is cached too,
 repeated article needs neither a tokenizer nor a model.
 
 With checks on, the numbers and names a summary states that its text never has are its
-unsupported claims (checks.unsupported_claims); such a summary is made once more with the
+unsupported claims (claims.unsupported_claims); such a summary is made once more with the
 summarizer's safer `retry` settings, and the one with fewer claims kept (issue 12)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summarizer.cache import Cache
-from summarizer.checks import Claim, unsupported_claims
+from summarizer.claims import Claim, unsupported_claims
 from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.segment import pack_chunks, split_sentences

@@ -1,4 +1,5 @@
-"""Per-segment translation checks and summary claims (summarizer.checks)."""
+"""Per-segment translation checks (summarizer.checks) and summary claims
+(summarizer.claims)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import pytest
 
 from summarizer.checks import (
     PROBLEMS,
-    Claim,
     Thresholds,
     check_translation,
     has_repetition,
@@ -14,8 +14,8 @@ from summarizer.checks import (
     is_copy,
     length_ratio_ok,
     needs_language_check,
-    unsupported_claims,
 )
+from summarizer.claims import Claim, unsupported_claims
 from summarizer.language import detect_languages
 
 THRESHOLDS = Thresholds()
