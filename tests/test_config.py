@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.config import default_config_path, load_config
+from summarizer.checks import Thresholds
+from summarizer.config import DEFAULT_RETRY, default_config_path, load_config
 from summarizer.errors import ConfigError
 
 VALID = """
@@ -148,6 +149,52 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
         ('model = "org/sum"', 'model = "~nobody-here-at-all/x"', r"\[models.sum\] model: cannot"),
         ('model = "org/sum"', 'model = "org/sum model"', r"\[models.sum\] model: .* hub id"),
         ('model = "org/sum"', 'model = "a/b/c"', r"\[models.sum\] model: .* hub id"),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.retry]\nnum_beam = 6",
+            r"\[models.fr-en.retry\] num_beam: unknown key",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.retry]\nrepetition_penalty = 0",
+            r"\[models.fr-en.retry\] repetition_penalty: must be above 0",
+        ),
+        (
+            "batch_size = 8",
+            'engine = "ctranslate2"\n[models.fr-en.retry]\nencoder_no_repeat_ngram_size = 3',
+            r"\[models.fr-en.retry\] encoder_no_repeat_ngram_size: not supported by the ctr",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.checks]\nmin_confidence = 0.5",
+            r"\[models.fr-en.checks\] min_confidence: must be at most 0, not 0.5",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.checks]\nmin_confidance = -1",
+            r"\[models.fr-en.checks\] min_confidance: unknown key \(allowed: max_length_ratio",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.checks]\nmin_length_ratio = 0",
+            r"\[models.fr-en.checks\] min_length_ratio: must be above 0",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.checks]\nmin_length_ratio = 2\n"
+            "max_length_ratio = 1.5",
+            r"\[models.fr-en.checks\] max_length_ratio: must be above min_length_ratio",
+        ),
+        (
+            "max_new_tokens = 256",
+            'max_new_tokens = 256\n[models.fr-en.checks]\nmin_confidence = "low"',
+            r"\[models.fr-en.checks\] min_confidence: expected a number",
+        ),
+        (
+            "batch_size = 8",
+            "batch_size = 8\nretry = 3",
+            r"\[models.fr-en\] retry: expected a table",
+        ),
     ],
 )
 def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
@@ -156,6 +203,22 @@ def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
     with pytest.raises(ConfigError, match=message) as raised:
         load_config(path)
     assert str(path) in str(raised.value)
+
+
+def test_retry_and_check_settings_are_read_with_defaults_for_what_is_not_given(tmp_path):
+    text = VALID.replace(
+        "max_new_tokens = 256",
+        "max_new_tokens = 256\n[models.fr-en.retry]\nnum_beams = 8\n"
+        "[models.fr-en.checks]\nmin_confidence = -2",
+    ).replace("early_stopping = true", "early_stopping = true\n[models.sum.retry]")
+    config = load_config(write(tmp_path, text))
+    translator = config.models["fr-en"]
+    assert translator.retry_generation == {"num_beams": 8, "max_new_tokens": 256}
+    assert translator.thresholds == Thresholds(min_confidence=-2.0)
+    # An empty table: no retry. No table: the task's defaults over the generation settings.
+    assert config.models["sum"].retry_generation is None
+    assert config.models["mul-en"].retry_generation == DEFAULT_RETRY["translation"]
+    assert config.models["mul-en"].thresholds == Thresholds()
 
 
 def test_invalid_toml_and_missing_file_are_config_errors(tmp_path):
