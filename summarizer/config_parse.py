@@ -238,10 +238,16 @@ def _check_keys(table: dict[str, Any], allowed: dict[str, type], path: Path, whe
 
 def _check_thresholds(checks: dict[str, Any], path: Path, where: str) -> None:
     _check_settings(checks, CHECK_SETTINGS, path, where)
-    low, high = checks.get("min_length_ratio"), checks.get("max_length_ratio")
-    if low is not None and high is not None and low >= high:
-        problem = f"must be above min_length_ratio ({low!r}), not {high!r}"
-        raise ConfigError(problem, path=path, table=where, key="max_length_ratio")
+    from summarizer.checks import Thresholds
+
+    # A bound not given is the default's, which the other must still fit.
+    defaults = Thresholds()
+    low = checks.get("min_length_ratio", defaults.min_length_ratio)
+    high = checks.get("max_length_ratio", defaults.max_length_ratio)
+    if low >= high:
+        key = "max_length_ratio" if "max_length_ratio" in checks else "min_length_ratio"
+        problem = f"min_length_ratio ({low!r}) must be below max_length_ratio ({high!r})"
+        raise ConfigError(problem, path=path, table=where, key=key)
 
 
 def _check_generation(generation: dict[str, Any], path: Path, where: str) -> None:

@@ -183,7 +183,12 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
             "max_new_tokens = 256",
             "max_new_tokens = 256\n[models.fr-en.checks]\nmin_length_ratio = 2\n"
             "max_length_ratio = 1.5",
-            r"\[models.fr-en.checks\] max_length_ratio: must be above min_length_ratio",
+            r"\[models.fr-en.checks\] max_length_ratio: min_length_ratio \(2\) must be below",
+        ),
+        (
+            "max_new_tokens = 256",
+            "max_new_tokens = 256\n[models.fr-en.checks]\nmax_length_ratio = 0.4",
+            r"checks\] max_length_ratio: min_length_ratio \(0.5\) must be below max_length_rat",
         ),
         (
             "max_new_tokens = 256",
