@@ -107,6 +107,9 @@ class ModelInfo:
     compute_type: str
     # Every setting that shapes an output (generation settings, input limit).
     generation: dict[str, Any]
+    # A failing output's retry settings (None: no retry) and the checks' thresholds.
+    retry: dict[str, Any] | None
+    checks: dict[str, float]
 
 
 @dataclass
@@ -326,6 +329,8 @@ def describe_model(spec: ModelSpec) -> ModelInfo:
         engine=spec.engine,
         compute_type=spec.compute_type,
         generation=dict(sorted(spec.output_settings.items())),
+        retry=dict(sorted(spec.retry_generation.items())) if spec.retry_generation else None,
+        checks=asdict(spec.thresholds),
     )
 
 

@@ -271,9 +271,14 @@ def render_table(evaluation: Evaluation) -> str:
         ]
     )
     for model in evaluation.models:
-        settings = " ".join(f"{key}={value}" for key, value in model.generation.items())
-        lines.append(f"{model.name} generation: {settings}")
+        lines.append(f"{model.name} generation: {_settings(model.generation)}")
+        lines.append(f"{model.name} retry: {_settings(model.retry) if model.retry else 'none'}")
+        lines.append(f"{model.name} checks: {_settings(model.checks)}")
     return "\n".join(lines) + "\n"
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in settings.items())
 
 
 def _columns(rows: list[list[str]], numbers_from: int | None = None) -> list[str]:
