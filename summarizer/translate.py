@@ -257,7 +257,7 @@ def _translate_pieces(
         ([model_input(model, piece) for piece in batch], bounded[batch[0]]) for batch in batches
     )
     for batch, outputs in zip(batches, model.generate_batches(requests), strict=True):
-        yield dict(zip(batch, outputs, strict=True))
+        yield {piece: output.text for piece, output in zip(batch, outputs, strict=True)}
 
 
 def plan_batches(

@@ -7,6 +7,7 @@ from typing import Any
 
 from summarizer.cache import Cache
 from summarizer.config import ModelSpec
+from summarizer.engines import Generation
 from summarizer.translate import route, translate_documents
 
 
@@ -35,12 +36,17 @@ class FakeModel:
 
     def generate_batches(
         self, requests: Iterable[tuple[list[str], dict[str, Any]]]
-    ) -> Iterator[list[str]]:
+    ) -> Iterator[list[Generation]]:
         for texts, settings in requests:
-            yield self.generate(texts, settings)
+            outputs = self.generate(texts, settings)
+            scored = zip(outputs, map(self.confidence, texts), strict=True)
+            yield [Generation(output, confidence) for output, confidence in scored]
 
     def respond(self, text: str) -> str:
         return f"[{text}]"
+
+    def confidence(self, text: str) -> float:
+        return -0.1
 
     @property
     def calls(self) -> int:

@@ -178,7 +178,11 @@ def test_a_translator_runs_batches_side_by_side_with_unchanged_outputs(tiny_mode
         for i, n in enumerate(lengths)
     ]
     expected = [one_at_a_time.generate(texts, settings) for texts, settings in requests]
-    assert list(side_by_side.generate_batches(iter(requests))) == expected
+    batches = list(side_by_side.generate_batches(iter(requests)))
+    assert [[output.text for output in outputs] for outputs in batches] == expected
+    for outputs, n in zip(batches, lengths, strict=True):
+        # One new token is the forced end of sentence alone: nothing generated, nothing scored.
+        assert all((o.confidence is None) if n == 1 else o.confidence < 0 for o in outputs)
     assert (side_by_side.parallel_batches, side_by_side._translator.num_translators) == (2, 2)
     assert one_at_a_time._translator.num_translators == 1
     assert len({len(outputs[0].split()) for outputs in expected}) > 2  # settings mattered

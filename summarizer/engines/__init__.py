@@ -9,7 +9,8 @@ Two engines run a model (models.toml `engine`): "torch" runs the transformers mo
 published (transformers_engine.py); "ctranslate2" converts it once into a quantized
 CTranslate2 model under the cache folder and runs that, faster on a CPU
 (ctranslate2_engine.py, ctranslate2_conversion.py). Both tokenize with the transformers
-tokenizer, and their greedy float32 outputs are identical.
+tokenizer, and their greedy float32 outputs are identical, and so, to float noise, are the
+confidences they give them (confidence.py).
 
 Importing this package imports none of them: every module here imports its heavy library
 inside the function that needs it (a test checks).
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from summarizer.config import ModelSpec
+from summarizer.engines.base import Generation
 from summarizer.engines.ctranslate2_conversion import (
     CONVERSION_RECORD,
     CONVERSION_VERSION,
@@ -59,7 +61,10 @@ ProgressCallback = Callable[[str], None]
 
 
 class Model(Protocol):
-    """What the stages need from a model; tests substitute recording fakes."""
+    """What the stages need from a model; tests substitute recording fakes.
+
+    generate() gives texts only; generate_batches() also scores each output (Generation's
+    confidence, see confidence.py), which costs time generate() does not spend."""
 
     spec: ModelSpec
 
@@ -73,7 +78,7 @@ class Model(Protocol):
     @property
     def parallel_batches(self) -> int: ...
 
-    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]: ...
+    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[Generation]]: ...
 
 
 def load_model(
@@ -108,6 +113,7 @@ __all__ = [
     "THREADS_ENV",
     "CTranslate2Model",
     "Converter",
+    "Generation",
     "Model",
     "ProgressCallback",
     "Request",

@@ -4,6 +4,7 @@ identity computed from files on disk."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from summarizer.config import ModelSpec
@@ -11,6 +12,17 @@ from summarizer.engines.files import model_identity
 
 if TYPE_CHECKING:
     from summarizer.engines import ProgressCallback, Request
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One output of a model and how sure the model was of it."""
+
+    text: str
+    # Mean natural-log probability per generated token (end-of-sentence included; forced
+    # tokens such as a decoder start or a forced BOS/language token excluded). 0 is certain;
+    # lower is less sure. None when the output was not generated (nothing to score).
+    confidence: float | None
 
 
 class _LazyModel:
@@ -55,10 +67,16 @@ class _LazyModel:
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
         raise NotImplementedError
 
-    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]:
-        """Each (texts, settings) request's outputs, in request order, as each completes."""
+    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[Generation]]:
+        """Each (texts, settings) request's outputs with their confidences, in request order,
+        as each completes."""
         for texts, settings in requests:
-            yield self.generate(texts, settings)
+            yield self._generate_scored(texts, settings)
+
+    def _generate_scored(self, texts: list[str], settings: dict[str, Any]) -> list[Generation]:
+        """generate()'s outputs, each with its confidence; scoring costs what generate() does
+        not pay, so only callers that use the confidence ask for it."""
+        raise NotImplementedError
 
     def _load(self) -> None:
         raise NotImplementedError
