@@ -82,7 +82,7 @@ def test_torch_confidence_is_the_mean_log_probability_of_the_generated_tokens(ti
 
     spec = ModelSpec(name="m", task="translation", model=str(tiny_models["marian"]), is_local=True)
     model = TransformersModel(spec)
-    model.count_tokens("")  # loads it
+    model._load()
     hf, config = model._model, model._model.generation_config
     inputs = model._tokenizer(TEXTS, return_tensors="pt", padding=True)
     ends = set()
