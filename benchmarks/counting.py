@@ -62,10 +62,12 @@ def count_torch_model(model: Any, task: str, log: TokenLog) -> None:
     specials = list(tokenizer.all_special_ids)
 
     def generate(*args: Any, **kwargs: Any) -> Any:
-        output_ids = original(*args, **kwargs)
+        output = original(*args, **kwargs)
+        # A scored call (return_dict_in_generate) returns its ids as `sequences`.
+        output_ids = getattr(output, "sequences", output)
         inputs = input_counts(kwargs["input_ids"], tokenizer.pad_token_id)
         log.add(task, inputs, content_counts(output_ids, specials))
-        return output_ids
+        return output
 
     hf_model.generate = generate
 

@@ -39,16 +39,14 @@ class FakeModel:
     ) -> Iterator[list[Generation]]:
         for texts, settings in requests:
             outputs = self.generate(texts, settings)
-            yield [
-                Generation(output, self.confidence(text))
-                for text, output in zip(texts, outputs, strict=True)
-            ]
-
-    def confidence(self, text: str) -> float:
-        return -0.1
+            scored = zip(outputs, map(self.confidence, texts), strict=True)
+            yield [Generation(output, confidence) for output, confidence in scored]
 
     def respond(self, text: str) -> str:
         return f"[{text}]"
+
+    def confidence(self, text: str) -> float:
+        return -0.1
 
     @property
     def calls(self) -> int:

@@ -140,14 +140,21 @@ LENGTH_SETTINGS = [
 ]
 
 
+# Greedy float32 confidences differ by float noise (at most 1.3e-6 measured), except under a
+# repetition penalty, which transformers also applies to the decoder start token (</s> for
+# BART, so the end of sentence's probability moves): 6.6e-5 measured there.
+CONFIDENCE_TOLERANCE = 2e-4
+
+
 @pytest.mark.parametrize("kind", ["marian", "bart"])
 def test_length_settings_mean_the_same_for_both_engines(kind, tiny_models, tmp_path):
-    """Greedy outputs stay equal across min/max length edges, on the model as built and on
-    a copy that ends as early as allowed (where only the minimum decides the length)."""
+    """Greedy outputs and their confidences stay equal across min/max length edges, on the
+    model as built (whose outputs run to the length limit) and on a copy that ends as early as
+    allowed (where only the minimum decides the length). Scoring changes no output."""
     task = "translation" if kind == "marian" else "summarization"
     texts = [*(FRENCH_CORPUS[:5] if kind == "marian" else ENGLISH_CORPUS[:5]), "Oui."]
     eager = eager_to_end(tiny_models[kind], tmp_path / "eager")
-    lengths = set()
+    lengths, scored = set(), 0
     for folder in (tiny_models[kind], eager):
         spec = ModelSpec(name=kind, task=task, model=str(folder), is_local=True)
         torch_model = load_model(spec)
@@ -159,7 +166,20 @@ def test_length_settings_mean_the_same_for_both_engines(kind, tiny_models, tmp_p
             expected = torch_model.generate(texts, settings)
             assert ct2_model.generate(texts, settings) == expected, settings
             lengths.add(len(expected[0]))
+            (torch_outputs,) = torch_model.generate_batches([(texts, settings)])
+            (ct2_outputs,) = ct2_model.generate_batches([(texts, settings)])
+            assert [output.text for output in torch_outputs] == expected, settings
+            assert [output.text for output in ct2_outputs] == expected, settings
+            for ours, theirs in zip(torch_outputs, ct2_outputs, strict=True):
+                if ours.confidence is None:  # nothing generated: only forced tokens fit
+                    assert theirs.confidence is None and ours.text == "", settings
+                    continue
+                assert theirs.confidence == pytest.approx(
+                    ours.confidence, abs=CONFIDENCE_TOLERANCE
+                ), settings
+                scored += 1
     assert len(lengths) > 5  # the settings did shape the outputs
+    assert scored >= len(LENGTH_SETTINGS) * len(texts)  # most of the outputs were compared
 
 
 def test_a_translator_runs_batches_side_by_side_with_unchanged_outputs(tiny_models, tmp_path):
@@ -181,7 +201,11 @@ def test_a_translator_runs_batches_side_by_side_with_unchanged_outputs(tiny_mode
         for i, n in enumerate(lengths)
     ]
     expected = [one_at_a_time.generate(texts, settings) for texts, settings in requests]
-    assert list(side_by_side.generate_batches(iter(requests))) == expected
+    batches = list(side_by_side.generate_batches(iter(requests)))
+    assert [[output.text for output in outputs] for outputs in batches] == expected
+    for outputs, n in zip(batches, lengths, strict=True):
+        # One new token is the forced end of sentence alone: nothing generated, nothing scored.
+        assert all((o.confidence is None) if n == 1 else o.confidence < 0 for o in outputs)
     assert (side_by_side.parallel_batches, side_by_side._translator.num_translators) == (2, 2)
     assert one_at_a_time._translator.num_translators == 1
     assert len({len(outputs[0].split()) for outputs in expected}) > 2  # settings mattered

@@ -98,7 +98,8 @@ def test_short_text_is_returned_as_its_own_summary(tiny_config):
 
 
 class InputRecorder:
-    """Wraps the real models to record every text that reaches generate()."""
+    """Wraps the real models to record every text that reaches generate() or
+    generate_batches()."""
 
     def __init__(self) -> None:
         self.inputs: dict[str, list[str]] = {}
@@ -106,13 +107,24 @@ class InputRecorder:
 
     def __call__(self, spec, on_progress=None):
         model = load_model(spec, on_progress)
-        real_generate = model.generate
+        real_generate, real_generate_batches = model.generate, model.generate_batches
+
+        def record(texts):
+            self.inputs.setdefault(spec.name, []).extend(texts)
 
         def generate(texts, settings):
-            self.inputs.setdefault(spec.name, []).extend(texts)
+            record(texts)
             return real_generate(texts, settings)
 
-        model.generate = generate
+        def generate_batches(requests):
+            def recorded():
+                for texts, settings in requests:
+                    record(texts)
+                    yield texts, settings
+
+            return real_generate_batches(recorded())
+
+        model.generate, model.generate_batches = generate, generate_batches
         self.models[spec.name] = model
         return model
 

@@ -9,7 +9,8 @@ Two engines run a model (models.toml `engine`): "torch" runs the transformers mo
 published (transformers_engine.py); "ctranslate2" converts it once into a quantized
 CTranslate2 model under the cache folder and runs that, faster on a CPU
 (ctranslate2_engine.py, ctranslate2_conversion.py). Both tokenize with the transformers
-tokenizer, and their greedy float32 outputs are identical.
+tokenizer, and their greedy float32 outputs are identical, and so, to float noise, are the
+confidences they give them (confidence.py).
 
 Importing this package imports none of them: every module here imports its heavy library
 inside the function that needs it (a test checks).
@@ -60,7 +61,10 @@ ProgressCallback = Callable[[str], None]
 
 
 class Model(Protocol):
-    """What the stages need from a model; tests substitute recording fakes."""
+    """What the stages need from a model; tests substitute recording fakes.
+
+    generate() gives texts only; generate_batches() also scores each output (Generation's
+    confidence, see confidence.py), which costs time generate() does not spend."""
 
     spec: ModelSpec
 

@@ -68,9 +68,15 @@ class _LazyModel:
         raise NotImplementedError
 
     def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[Generation]]:
-        """Each (texts, settings) request's outputs, in request order, as each completes."""
+        """Each (texts, settings) request's outputs with their confidences, in request order,
+        as each completes."""
         for texts, settings in requests:
-            yield [Generation(text, None) for text in self.generate(texts, settings)]
+            yield self._generate_scored(texts, settings)
+
+    def _generate_scored(self, texts: list[str], settings: dict[str, Any]) -> list[Generation]:
+        """generate()'s outputs, each with its confidence; scoring costs what generate() does
+        not pay, so only callers that use the confidence ask for it."""
+        raise NotImplementedError
 
     def _load(self) -> None:
         raise NotImplementedError

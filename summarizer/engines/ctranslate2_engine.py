@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from summarizer.config import GENERATION_TYPES, ModelSpec
 from summarizer.engines.base import Generation, _LazyModel
+from summarizer.engines.confidence import ctranslate2_confidence
 from summarizer.engines.ctranslate2_conversion import (
     Converter,
     convert_model,
@@ -86,52 +87,72 @@ class CTranslate2Model(_LazyModel):
 
     def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
         """One batched translate_batch() call; outputs in the order of `texts`."""
-        (outputs,) = self.generate_batches([(texts, settings)])
-        return [output.text for output in outputs]
+        self._load()
+        return [output.text for output in self._submit(texts, settings, scored=False)()]
 
-    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[str]]:
+    def generate_batches(self, requests: Iterable[Request]) -> Iterator[list[Generation]]:
         """Up to parallel_batches requests run at once, each with its own settings; outputs
-        in request order. Few are queued ahead, so that an interrupted run stops soon."""
+        with their confidences, in request order. Few are queued ahead, so that an
+        interrupted run stops soon."""
         self._load()
         workers = self.parallel_batches
-        running: deque[Callable[[], list[str]]] = deque()
+        running: deque[Callable[[], list[Generation]]] = deque()
         for texts, settings in requests:
-            running.append(self._submit(texts, settings))
+            running.append(self._submit(texts, settings, scored=True))
             if len(running) > workers:
-                yield [Generation(text, None) for text in running.popleft()()]
+                yield running.popleft()()
         while running:
-            yield [Generation(text, None) for text in running.popleft()()]
+            yield running.popleft()()
 
-    def _submit(self, texts: list[str], settings: dict[str, Any]) -> Callable[[], list[str]]:
-        """Starts one batch; the returned function waits for its decoded outputs."""
+    def _submit(
+        self, texts: list[str], settings: dict[str, Any], *, scored: bool
+    ) -> Callable[[], list[Generation]]:
+        """Starts one batch; the returned function waits for its decoded outputs, with their
+        confidences when `scored` (see ctranslate2_confidence)."""
         options = ctranslate2_options({**self._defaults, **settings}, forced_eos=self._forced_eos)
         if options["max_decoding_length"] < 1:
             # No room for anything but the forced end of sentence: HF returns empty texts.
-            return lambda: ["" for _ in texts]
+            return lambda: [Generation("", None) for _ in texts]
         tokenizer = self._tokenizer
         source = [tokenizer.convert_ids_to_tokens(tokenizer.encode(text)) for text in texts]
         prefix = [[self._forced_bos] for _ in texts] if self._forced_bos else None
         # max_input_length=0: never truncate; the stages already keep inputs within limits.
+        # return_end_token changes what is returned, not what is decoded: with it, the
+        # hypothesis is as long as the length that divides its score.
         pending = self._translator.translate_batch(
             source,
             target_prefix=prefix,
             max_input_length=0,
             asynchronous=True,
-            return_scores=False,
+            return_scores=scored,
+            return_end_token=scored,
             **options,
         )
+        prefix_length = 1 if prefix else 0
 
-        def outputs() -> list[str]:
-            decoded = [
-                tokenizer.decode(
-                    tokenizer.convert_tokens_to_ids(result.result().hypotheses[0]),
-                    skip_special_tokens=True,
-                )
+        def outputs() -> list[Generation]:
+            return [
+                self._output(result.result(), scored, prefix_length, options["length_penalty"])
                 for result in pending
             ]
-            return [text.strip() for text in decoded]
 
         return outputs
+
+    def _output(
+        self, result: Any, scored: bool, prefix_length: int, length_penalty: float
+    ) -> Generation:
+        """One translate_batch() result as text, decoded as the torch engine decodes."""
+        tokens = result.hypotheses[0]
+        confidence = None
+        if scored:
+            confidence = ctranslate2_confidence(
+                result.scores[0], len(tokens), prefix_length, length_penalty
+            )
+            if tokens and tokens[-1] == self._tokenizer.eos_token:
+                tokens = tokens[:-1]
+        ids = self._tokenizer.convert_tokens_to_ids(tokens)
+        text = self._tokenizer.decode(ids, skip_special_tokens=True)
+        return Generation(text.strip(), confidence)
 
     def _load(self) -> None:
         """Checks, converts once, opens the translator, then reads the tokenizer and the

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from summarizer.config import ModelSpec
-from summarizer.engines.base import _LazyModel
+from summarizer.engines.base import Generation, _LazyModel
+from summarizer.engines.confidence import transformers_confidences
 from summarizer.engines.files import (
     check_local_folder,
     ensure_present,
@@ -57,6 +58,25 @@ class TransformersModel(_LazyModel):
         inputs = self._tokenizer(texts, return_tensors="pt", padding=True)
         with torch.inference_mode():
             output_ids = self._model.generate(**inputs, **settings)
+        return self._decode(output_ids)
+
+    def _generate_scored(self, texts: list[str], settings: dict[str, Any]) -> list[Generation]:
+        """generate() keeping every step's scores, to compute each output's confidence
+        (see confidence.py); the outputs are generate()'s."""
+        self._load()
+        import torch
+
+        inputs = self._tokenizer(texts, return_tensors="pt", padding=True)
+        with torch.inference_mode():
+            output = self._model.generate(
+                **inputs, **settings, output_scores=True, return_dict_in_generate=True
+            )
+            eos = self._model.generation_config.eos_token_id
+            confidences = transformers_confidences(output, eos)
+        outputs = self._decode(output.sequences)
+        return [Generation(text, c) for text, c in zip(outputs, confidences, strict=True)]
+
+    def _decode(self, output_ids: Any) -> list[str]:
         decoded = self._tokenizer.batch_decode(output_ids, skip_special_tokens=True)
         return [text.strip() for text in decoded]
 
