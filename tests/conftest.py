@@ -66,6 +66,13 @@ def tiny_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="session")
+def retrying_config(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny models.toml with retries of the translations that fail a check."""
+    path = tmp_path_factory.mktemp("config") / "tiny-retrying.toml"
+    return write_tiny_config(path, tiny_models, retries=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_ctranslate2(
     tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:

@@ -318,8 +318,9 @@ def test_documents_are_read_and_processed_in_windows(tmp_path, tiny_config, coun
             batches.append(len(articles))
             return super().run_batch(articles, options)
 
-    # What `translate CORPUS -o OUT -q` runs, reading and running through recording seams.
-    summarizer = RecordingSummarizer(tiny_config)
+    # What `translate CORPUS -o OUT -q` runs, reading and running through recording seams;
+    # a recording fake translates, since what is counted here is the windows, not outputs.
+    summarizer = RecordingSummarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
     try:
         jobs.run(
             summarizer, [tmp_path / "corpus"], tmp_path / "out", RunOptions(summarize=False),

@@ -132,8 +132,8 @@ BROKEN = [
 
 
 @pytest.fixture
-def config(tiny_config):
-    return load_config(tiny_config)
+def config(retrying_config):
+    return load_config(retrying_config)
 
 
 @pytest.mark.parametrize(("broken", "problem"), BROKEN, ids=[p for _b, p in BROKEN])
