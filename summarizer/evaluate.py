@@ -107,9 +107,10 @@ class ModelInfo:
     compute_type: str
     # Every setting that shapes an output (generation settings, input limit).
     generation: dict[str, Any]
-    # A failing output's retry settings (None: no retry) and the checks' thresholds.
+    # A failing output's retry settings (None: no retry) and, for a translator, the checks'
+    # thresholds (a summary's claims have none).
     retry: dict[str, Any] | None
-    checks: dict[str, float]
+    checks: dict[str, float] | None
 
 
 @dataclass
@@ -330,7 +331,7 @@ def describe_model(spec: ModelSpec) -> ModelInfo:
         compute_type=spec.compute_type,
         generation=dict(sorted(spec.output_settings.items())),
         retry=dict(sorted(spec.retry_generation.items())) if spec.retry_generation else None,
-        checks=asdict(spec.thresholds),
+        checks=asdict(spec.thresholds) if spec.task == "translation" else None,
     )
 
 

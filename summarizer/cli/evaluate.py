@@ -273,7 +273,8 @@ def render_table(evaluation: Evaluation) -> str:
     for model in evaluation.models:
         lines.append(f"{model.name} generation: {_settings(model.generation)}")
         lines.append(f"{model.name} retry: {_settings(model.retry) if model.retry else 'none'}")
-        lines.append(f"{model.name} checks: {_settings(model.checks)}")
+        if model.checks is not None:
+            lines.append(f"{model.name} checks: {_settings(model.checks)}")
     return "\n".join(lines) + "\n"
 
 
