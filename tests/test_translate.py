@@ -1,7 +1,7 @@
 import pytest
 
 from summarizer.cache import Cache
-from summarizer.translate import bounded_settings, length_bucket, plan_batches
+from summarizer.translate import bounded_settings, length_bucket, plan_batches, translate_segments
 from tests.fakes import FakeModel, spec, translate_one
 
 PARAGRAPHS = [
@@ -169,3 +169,19 @@ def test_the_target_token_counts_against_the_input_limit(tmp_path):
     sent = [text for batch in model.batches for text in batch]
     assert len(sent) > 1 and all(model.count_tokens(text) <= 9 for text in sent)
     assert all(text.startswith(">>eng<< ") for text in sent)
+
+
+def test_a_long_segment_is_as_sure_as_its_least_sure_piece(tmp_path):
+    class UnsureOfTheEnd(FakeModel):
+        def confidence(self, text: str) -> float:
+            return -3.0 if "fin" in text else -0.5
+
+    model = UnsureOfTheEnd(spec(max_input_tokens=16))
+    long_sentence = "Le maire " + " ".join(f"mot{i}," for i in range(40)) + " et voici la fin."
+    cache = Cache(tmp_path / "c")
+    translated, _computed = translate_segments([long_sentence], model, cache)
+    assert len(model.batches[0]) + sum(map(len, model.batches[1:])) > 1  # it was cut
+    assert translated[long_sentence].confidence == -3.0
+    # The whole segment's record, stored once its last piece was done, says the same.
+    again, computed = translate_segments([long_sentence], FakeModel(model.spec), cache)
+    assert not computed and again[long_sentence].confidence == -3.0

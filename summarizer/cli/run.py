@@ -277,8 +277,10 @@ class _FlagReport:
         if self.verbose:
             lines += [_flag_line(flag) for flag in checks["translation"]]
             lines += [f"  summary: {c['kind']} {c['text']!r}" for c in checks["summary"]]
+        # Model output may hold control characters: shown escaped, never sent to the terminal.
+        say = _message if self.single else self.progress.message
         for line in lines:
-            self.progress.message(printable(line)) if not self.single else _message(line)
+            say(printable(line))
 
 
 def _flag_line(flag: dict[str, Any]) -> str:
