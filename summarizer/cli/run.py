@@ -285,10 +285,10 @@ class _FlagReport:
 
 def _flag_line(flag: dict[str, Any]) -> str:
     confidence = flag["confidence"]
-    sure = f", confidence {confidence:.2f}" if confidence is not None else ""
+    sure = f"; confidence {confidence:.2f}" if confidence is not None else ""
     return (
         f"  paragraph {flag['paragraph'] + 1}, sentence {flag['sentence'] + 1} "
-        f"({', '.join(flag['problems'])}{sure}): {flag['translation']}"
+        f"[{', '.join(flag['problems'])}{sure}]: {flag['translation']}"
     )
 
 
