@@ -3,21 +3,42 @@ sentence, on generated French sentences and English outputs:
 
     python -m benchmarks.checks                 # 10,000 sentence pairs
     python -m benchmarks.checks --pairs 2000
+    python -m benchmarks.checks --pipeline      # a whole article, checks off vs on
+    python -m benchmarks.checks --pipeline --quick --repeats 1   # tiny shapes: a smoke test
 
 Sentences are drawn from word lists of French and English news vocabulary, 6 to 40 words
 long, with 0 to 3 numbers each in both notations (thousands, decimals, percentages, times,
 years, ordinals), plus the hand-written pairs of tests/test_checks.py. Figures are in
 microseconds per pair (or per sentence), each slice of pairs timed 5 times, its best kept.
+
+--pipeline times what the checks add to a translation: the article benchmark's built-in
+article translated (Summarizer.run, summarize=False) by its real-shape random Marian on the
+ctranslate2 int8 engine (benchmarks/article.py explains the models and the forced output
+lengths), models loaded and warmed up beforehand, a fresh empty cache each run, repeats
+interleaved (their order rotated), medians reported, three ways:
+- off: checks=False;
+- on, no retry: checks=True with the translator's retry turned off (retry = {}): the checks
+  and the language detection run on every sentence, as they do when nothing is flagged, and
+  nothing is translated twice. This is the cost when nothing is flagged;
+- on, default retry: checks=True as shipped. Random weights fail most checks, so most
+  sentences are translated twice (beam 6): the worst case.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
 import random
 import statistics
+import tempfile
 import time
 import timeit
+from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from summarizer.checks import (
     Thresholds,
@@ -114,10 +135,141 @@ def reference_us() -> float:
     return min(timeit.repeat("sum(range(1000))", number=1000, repeat=20)) / 1000 * 1e6
 
 
+# The --pipeline variants: RunOptions.checks, and whether the translator retries.
+VARIANTS = {"off": (False, True), "on, no retry": (True, False), "on, default retry": (True, True)}
+
+
+def pipeline_configs(config_path: Path) -> dict[str, Any]:
+    """Each variant's config: the article benchmark's, or with the translator's retry off."""
+    from benchmarks.models import TRANSLATOR
+    from summarizer.config import load_config
+
+    config = load_config(config_path)
+    spec = dataclasses.replace(config.models[TRANSLATOR], retry={})
+    no_retry = dataclasses.replace(config, models={**config.models, TRANSLATOR: spec})
+    return {name: config if retry else no_retry for name, (_, retry) in VARIANTS.items()}
+
+
+def pipeline_run(path: Any, config: Any, cache: Path, text: str, checks: bool) -> dict[str, Any]:
+    """One timed Summarizer.run() of `text`, translation only, with the models `path` holds."""
+    from benchmarks.article import timed
+    from summarizer.options import RunOptions
+    from summarizer.pipeline import Summarizer
+
+    summarizer = Summarizer(config, cache_dir=cache, engine=path.engine, model_loader=path.loader)
+    path.log.reset()
+    options = RunOptions(summarize=False, checks=checks)
+    seconds, result = timed(lambda: summarizer.run(text, options))
+    summarizer.close()
+    flags = result.checks["translation"] if result.checks else []
+    generated = path.log.summary().get("translation", {})
+    segments = result.stats["translation"]["segments"]
+    return {
+        "seconds": seconds,
+        "segments": segments,
+        # Every translated input beyond the first pass is a retry.
+        "retried": generated.get("inputs", 0) - segments,
+        "generated_tokens": generated.get("output_tokens", 0),
+        "flagged": len(flags),
+        "problems": dict(Counter(p for flag in flags for p in flag["problems"])),
+    }
+
+
+def pipeline_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.article import builtin_article, warm_up_text
+    from benchmarks.models import DEFAULT_TOKENS, convert_once, ensure_models, write_config
+    from benchmarks.paths import EnginePath, fresh_cache
+    from benchmarks.report import machine
+    from summarizer.engines import thread_count
+    from tests.model_builders import quiet
+
+    shape = "quick" if args.quick else "real"
+    record = ensure_models(args.models_dir.resolve(), shape)
+    models = args.models_dir.resolve() / shape
+    print(f"models {'reused' if record['reused'] else 'built'}: {models}", flush=True)
+    ct2_cache = models / "ct2-cache"
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory(prefix="summarizer-checks-") as tmp:
+        workdir = Path(tmp)
+        config_path = write_config(workdir / "models.toml", models, DEFAULT_TOKENS)
+        configs = pipeline_configs(config_path)
+        convert_once(configs["off"], models)
+        path = EnginePath(configs["off"], "ctranslate2", ct2_cache)
+        text = builtin_article()
+        with quiet():
+            for name, config in configs.items():
+                cache = fresh_cache(workdir, f"warm-{name}", ct2_cache)
+                pipeline_run(path, config, cache, warm_up_text(), VARIANTS[name][0])
+            path.start_counting()
+            load_before = os.getloadavg()
+            order = list(VARIANTS)
+            for repeat in range(args.repeats):
+                for name in order[repeat % 3 :] + order[: repeat % 3]:
+                    cache = fresh_cache(workdir, f"{name}-{repeat}", ct2_cache)
+                    run = pipeline_run(path, configs[name], cache, text, VARIANTS[name][0])
+                    runs[name].append(run)
+                print(f"repeat {repeat + 1}/{args.repeats} done", flush=True)
+            load_after = os.getloadavg()
+    medians = {name: statistics.median(r["seconds"] for r in done) for name, done in runs.items()}
+    return {
+        "shape": shape,
+        "engine": "ctranslate2 int8",
+        "machine": machine(),
+        "threads": thread_count(configs["off"].threads),
+        "repeats": args.repeats,
+        "load_before": [round(value, 2) for value in load_before],
+        "load_after": [round(value, 2) for value in load_after],
+        "runs": runs,
+        "median_seconds": medians,
+        "ratio_vs_off": {name: medians[name] / medians["off"] for name in VARIANTS},
+    }
+
+
+def pipeline_report(results: dict[str, Any]) -> None:
+    info = results["machine"]
+    print(
+        f"{results['shape']} shapes, {results['engine']}, {results['threads']} threads, "
+        f"{info['cpus']} CPUs ({info['processor']}), {results['repeats']} interleaved repeats"
+    )
+    print(f"load average before: {results['load_before']}, after: {results['load_after']}")
+    for name, done in results["runs"].items():
+        first = done[0]
+        same = {(r["segments"], r["retried"], r["generated_tokens"], r["flagged"]) for r in done}
+        print(
+            f"checks {name}: median {results['median_seconds'][name]:.3f} s "
+            f"({results['ratio_vs_off'][name]:.3f}x off), runs "
+            f"{[round(r['seconds'], 3) for r in done]}; {first['segments']} sentences "
+            f"translated, {first['retried']} retried, {first['generated_tokens']} tokens "
+            f"generated, {first['flagged']} flagged {first['problems']}"
+            + ("" if len(same) == 1 else f"; runs differ: {sorted(same)}")
+        )
+    print(
+        "'on, no retry' is the cost when nothing is flagged: every check and the language "
+        "detection run on every sentence, and nothing is translated twice; 'on, default "
+        "retry' is the worst case, every flagged sentence translated twice."
+    )
+
+
 def main() -> None:
+    from benchmarks.models import MODELS_DIR
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=10_000)
-    pairs = generated_pairs(parser.parse_args().pairs)
+    parser.add_argument("--pipeline", action="store_true", help="an article, checks off vs on")
+    parser.add_argument("--quick", action="store_true", help="--pipeline on tiny shapes")
+    parser.add_argument("--repeats", type=int, default=5, help="--pipeline runs per variant")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    parser.add_argument("--json", type=Path, help="--pipeline: write the figures there")
+    args = parser.parse_args()
+    if args.pipeline:
+        if args.repeats < 1:
+            parser.error("--repeats must be at least 1")
+        results = pipeline_benchmark(args)
+        pipeline_report(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return
+    pairs = generated_pairs(args.pairs)
     thresholds = Thresholds()
 
     def check(source: str, output: str) -> list[str]:

@@ -70,3 +70,24 @@ def test_article_benchmark_counts_equal_outputs_on_every_path(tmp_path):
         assert len(generated) == 1, generated
     assert results["cached_rerun"]["engine_modules_imported"] == []
     assert results["first_batch"]["median"] > 0
+
+
+def test_checks_benchmark_times_an_article_with_checks_off_and_on(tmp_path):
+    figures = tmp_path / "checks.json"
+    done = run_script(
+        "-m",
+        "benchmarks.checks",
+        *("--pipeline", "--quick", "--repeats", "1", "--models-dir", str(tmp_path / "models")),
+        *("--json", str(figures)),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    (off,), (on,), (retrying,) = results["runs"].values()
+    # Without retries the checks translate nothing more than no checks do, flagged or not.
+    work = ("segments", "retried", "generated_tokens")
+    assert [on[key] for key in work] == [off[key] for key in work] and off["retried"] == 0
+    assert off["flagged"] == 0 and on["flagged"] > 0
+    # With retries, every sentence flagged on the first pass is translated once more.
+    assert retrying["retried"] == on["flagged"]
+    assert retrying["generated_tokens"] > off["generated_tokens"]
+    assert f"({results['ratio_vs_off']['on, no retry']:.3f}x off)" in done.stdout
