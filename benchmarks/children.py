@@ -58,6 +58,8 @@ def summarize_args(article: Path, config: Path, cache: Path) -> list[str]:
         "--format",
         "json",
         "-q",
+        # As the in-process runs that filled the cache (see paths.run_article).
+        "--no-checks",
     ]
 
 
