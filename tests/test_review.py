@@ -177,6 +177,26 @@ def test_a_low_confidence_is_flagged_with_its_score(config, tmp_path):
     assert result.stats["translation"]["confidence"] == -4.0
 
 
+class SureOnRetry(Translator):
+    """Translates well, unsure of its first attempts, sure of its retries."""
+
+    def generate(self, texts, settings):
+        self.retrying = is_retry(settings)
+        return super().generate(texts, settings)
+
+    def confidence(self, text: str) -> float:
+        return -0.2 if self.retrying else -4.0
+
+
+def test_a_low_confidence_fixed_by_the_retry_keeps_the_surer_translation(config, tmp_path):
+    translator = SureOnRetry(config.models["tiny-marian"], english, fixed_on_retry=True)
+    result = run(config, translator, tmp_path / "cache")
+
+    assert result.checks["flagged"] == 0
+    assert translator.retries == 3
+    assert result.stats["translation"]["confidence"] == -0.2
+
+
 def test_the_retry_uses_the_translators_retry_settings(config, tmp_path):
     translator = Translator(config.models["tiny-marian"], drop_numbers, fixed_on_retry=True)
     run(config, translator, tmp_path / "cache")
