@@ -4,6 +4,7 @@ test of Cache itself is in test_cache.py)."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 
@@ -64,9 +65,13 @@ def test_concurrent_runs_on_one_cache_all_succeed_with_identical_outputs(tiny_mo
 
     for run, (_, stderr) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, stderr
-        # Progress lines only: no warning (a lock given up, a damaged file), no error.
+        # Progress lines and the checks' count only: no warning (a lock given up, a damaged
+        # file), no error.
         progress = ("loading ", "translated ", "summarizing ")
-        assert all(line.startswith(progress) for line in stderr.splitlines()), stderr
+        assert all(
+            line.startswith(progress) or re.fullmatch(r"\d+ sentences? to review.*", line)
+            for line in stderr.splitlines()
+        ), stderr
     results = [json.loads(stdout) for stdout, _ in outputs]
 
     # Each output is what a run of its own, without any cache, gives.
