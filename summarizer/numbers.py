@@ -84,16 +84,18 @@ def missing_numbers(
     source: str, source_language: str, output: str, output_language: str = "en"
 ) -> list[str]:
     """The source's number mentions (their `text`) that no mention of `output` matches
-    (forms intersect). Each distinct text once, in the order of the source."""
+    (forms intersect), each output mention matching one source mention only: "3 morts et
+    3 blessés" needs two 3s. Each distinct text once, in the order of the source."""
     wanted = _spans(source, source_language)
     if not wanted:
         return []
-    present: set[str] = set()
-    for _, _, forms in _spans(output, output_language):
-        present.update(forms)
+    unused = [forms for _, _, forms in _spans(output, output_language)]
     missing: list[str] = []
     for start, end, forms in wanted:
-        if present.isdisjoint(forms) and source[start:end] not in missing:
+        match = next((i for i, found in enumerate(unused) if not found.isdisjoint(forms)), None)
+        if match is not None:
+            del unused[match]
+        elif source[start:end] not in missing:
             missing.append(source[start:end])
     return missing
 

@@ -24,6 +24,17 @@ THRESHOLDS = Thresholds()
 # tests: none of them may raise any problem.
 SOUND_PAIRS = [
     (
+        "Il a annoncé 2 milliards pour la santé, 3 milliards pour l'école, 1 milliard pour "
+        "la culture et 4 milliards pour la défense.",
+        "He announced 2 billion for health, 3 billion for schools, 1 billion for culture "
+        "and 4 billion for defence.",
+    ),
+    (
+        "Il fera 30 degrés lundi, 32 degrés mardi, 31 degrés mercredi et 29 degrés jeudi.",
+        "It will be 30 degrees on Monday, 32 degrees on Tuesday, 31 degrees on Wednesday "
+        "and 29 degrees on Thursday.",
+    ),
+    (
         "Le conseil municipal a voté mardi soir le budget de l'année prochaine.",
         "The town council voted on Tuesday evening for next year's budget.",
     ),

@@ -209,3 +209,8 @@ def test_any_number_in_french_notation_matches_it_in_english_notation(
 def test_canonical_writes_a_value_as_decimal_normalize_does(whole, fraction):
     expected = format(Decimal(f"{whole}.{fraction or 0}").normalize(), "f")
     assert canonical(whole, fraction) == expected
+
+
+def test_a_number_the_source_says_twice_must_be_there_twice():
+    assert missing_numbers("3 morts et 3 blessés", "fr", "3 dead and 5 injured") == ["3"]
+    assert missing_numbers("3 morts et 3 blessés", "fr", "3 dead and 3 injured") == []
