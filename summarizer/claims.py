@@ -36,12 +36,13 @@ def unsupported_claims(summary: str, source: str) -> list[Claim]:
     ("EU" is one, "I" is not), or a run of them separated by spaces only ("European
     Central Bank"). The first word of each sentence, and a word right after a colon or an
     opening quote, is never part of a name, as it is capitalised anyway. A name is
-    supported when each of its words is a word of the source (case-sensitive), so
+    supported when each of its words is a word of the source (in any case), so
     "President Macron" is supported by "President Emmanuel Macron"."""
     source_forms: set[str] = set()
     for _, mention in scan(source, "en"):
         source_forms.update(mention.forms)
-    source_words = {_base(word) for word in set(_NAME_WORD.findall(source))}
+    # In any case: titles ("the president", "President Macron") change case in summaries.
+    source_words = {_base(word).lower() for word in set(_NAME_WORD.findall(source))}
     claims: list[Claim] = []
     for paragraph in summary.splitlines():
         for sentence in split_sentences(paragraph, "en") if paragraph.strip() else []:
@@ -53,7 +54,7 @@ def unsupported_claims(summary: str, source: str) -> list[Claim]:
             found += [
                 (start, Claim(name, "name"))
                 for start, name in _names(sentence)
-                if not all(word in source_words for word in name.split())
+                if not all(word.lower() in source_words for word in name.split())
             ]
             claims += [claim for _, claim in sorted(found, key=lambda item: item[0])]
     return list(dict.fromkeys(claims))

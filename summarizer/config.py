@@ -145,8 +145,9 @@ class ModelSpec:
         return replace(self, engine=engine, compute_type=ENGINES[engine][0])
 
     def unsupported_settings(self) -> list[str]:
-        """generate() settings this model's engine cannot honour."""
-        return [key for key in UNSUPPORTED_SETTINGS[self.engine] if key in self.generation]
+        """generate() settings (first attempt or retry) this model's engine cannot honour."""
+        given = {**self.generation, **(self.retry or {})}
+        return [key for key in UNSUPPORTED_SETTINGS[self.engine] if key in given]
 
     @property
     def retry_generation(self) -> dict[str, int | float | bool] | None:

@@ -142,6 +142,9 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
     if retry is not None:
         _check_generation(retry, path, f"models.{name}.retry")
     checks = table.get("checks", {})
+    if checks and table["task"] != "translation":
+        problem = "only translators have check thresholds (a summary's claims have none)"
+        raise ConfigError(problem, path=path, table=where, key="checks")
     _check_thresholds(checks, path, f"models.{name}.checks")
     engine = table.get("engine", DEFAULT_ENGINE)
     if engine not in ENGINES:

@@ -309,8 +309,9 @@ class Summarizer:
         for spec in specs:
             identity = self.model(spec).identity
             material.append([spec.name, identity, sorted(spec.output_settings.items())])
-            # What the checks retry with and flag at: they change outputs and flags.
-            material.append([spec.retry_generation, sorted(spec.checks.items())])
+            if options.checks:
+                # What the checks retry with and flag at: they change outputs and flags.
+                material.append([spec.retry_generation, sorted(spec.checks.items())])
         material.append(detector_identity())
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 

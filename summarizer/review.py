@@ -108,10 +108,16 @@ def _review_group(
     verdicts = check(first)
     failing = [segment for segment, verdict in verdicts.items() if verdict.problems]
     retry = translator.retry_generation
+    second: dict[str, Translation] = {}
     if failing and retry is not None:
-        second, _computed = translate_segments(
-            failing, model_for(translator), cache, generation=retry
-        )
+        try:
+            second, _computed = translate_segments(
+                failing, model_for(translator), cache, generation=retry
+            )
+        except SummarizerError:
+            # The first attempts stand, flagged and not retried: one failing retry must
+            # not fail every document that shares this translator.
+            second = {}
         for segment, candidate in check(second).items():
             candidate.retried = True
             kept = candidate if candidate.better_than(verdicts[segment]) else verdicts[segment]

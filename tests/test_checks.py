@@ -451,7 +451,7 @@ def test_an_invented_number_and_an_invented_name_are_claims():
     ]
 
 
-def test_a_name_is_supported_only_by_each_of_its_words_case_sensitively():
+def test_a_name_is_supported_only_by_each_of_its_words_in_any_case():
     assert unsupported_claims("They met President Scholz.", ARTICLE) == []
     assert unsupported_claims("They met Chancellor Merkel.", ARTICLE) == [
         Claim("Chancellor Merkel", "name")
@@ -459,29 +459,19 @@ def test_a_name_is_supported_only_by_each_of_its_words_case_sensitively():
     assert unsupported_claims("They met the Ministry of Health.", ARTICLE) == [
         Claim("Health", "name")
     ]
-    assert unsupported_claims("They met the Emmanuel Central.", ARTICLE.lower()) == [
-        Claim("Emmanuel Central", "name")
+    # Titles change case in summaries: "the president" supports "President Macron".
+    assert unsupported_claims("They met President Macron.", ARTICLE.lower()) == []
+    assert unsupported_claims("They met the Emmanuel Centrale.", ARTICLE.lower()) == [
+        Claim("Emmanuel Centrale", "name")
     ]
-
-
-def test_a_sentence_initial_capitalised_word_is_not_a_name():
-    assert unsupported_claims("Yesterday the plan was signed. Officials agreed.", ARTICLE) == []
-    assert unsupported_claims("Paris agreed.", ARTICLE) == []
-    assert unsupported_claims("Then Paris agreed.", ARTICLE) == [Claim("Paris", "name")]
-
-
-def test_words_after_a_colon_or_an_opening_quote_are_sentence_starts():
-    assert unsupported_claims('He said: "Tomorrow we vote."', ARTICLE) == []
-    assert unsupported_claims("He said: Tomorrow we vote.", ARTICLE) == []
-    assert unsupported_claims("He said “Tomorrow we vote.”", ARTICLE) == []
-    assert unsupported_claims('"Yes," Merkel said.', ARTICLE) == [Claim("Merkel", "name")]
 
 
 def test_acronyms_are_names_and_single_letters_are_not():
     assert unsupported_claims("The plan, backed by the IMF, was signed.", ARTICLE) == [
         Claim("IMF", "name")
     ]
-    assert unsupported_claims("Then I said it was Plan A.", ARTICLE) == [Claim("Plan", "name")]
+    assert unsupported_claims("Then I said it was Plan B.", ARTICLE) == []  # "plan": there
+    assert unsupported_claims("Then I said it was Option A.", ARTICLE) == [Claim("Option", "name")]
 
 
 def test_each_claim_is_listed_once_in_order_of_appearance():

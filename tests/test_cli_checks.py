@@ -83,9 +83,10 @@ def test_strict_exits_3_when_flags_remain(figures, retrying_config):
     assert result.stdout.strip()  # the summary is still printed
 
 
-def test_strict_exits_0_without_checks(figures, retrying_config):
+def test_strict_without_checks_is_a_usage_error(figures, retrying_config):
     result = invoke("summarize", figures, "--config", retrying_config, "--strict", "--no-checks")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output
+    assert "--strict needs the checks" in result.stderr and "Traceback" not in result.output
 
 
 def test_one_stderr_line_says_how_many_sentences_to_review_and_verbose_lists_them(

@@ -226,6 +226,15 @@ def test_retry_and_check_settings_are_read_with_defaults_for_what_is_not_given(t
     assert config.models["mul-en"].thresholds == Thresholds()
 
 
+def test_a_retry_setting_the_engine_cannot_honour_is_found_after_an_engine_override(tmp_path):
+    text = VALID.replace(
+        "max_new_tokens = 256",
+        "max_new_tokens = 256\n[models.fr-en.retry]\nencoder_no_repeat_ngram_size = 3",
+    )
+    spec = load_config(write(tmp_path, text)).with_engine("ctranslate2").models["fr-en"]
+    assert spec.unsupported_settings() == ["encoder_no_repeat_ngram_size"]
+
+
 def test_invalid_toml_and_missing_file_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[pipeline\n"))

@@ -11,6 +11,7 @@ import pytest
 from summarizer import Summarizer
 from summarizer.cache import Cache
 from summarizer.config import load_config
+from summarizer.errors import ModelError
 from summarizer.options import RunOptions
 from tests.fakes import FakeModel, FakeSummarizer
 
@@ -329,3 +330,19 @@ def test_a_summary_is_not_checked_without_checks(config, tmp_path):
 
     assert model.retries == 0
     assert "Dufresnoy" in result.summary and result.checks is None
+
+
+class FailsOnRetry(Translator):
+    def generate(self, texts, settings):
+        if is_retry(settings):
+            raise ModelError("the retry ran out of memory", model=self.spec.name)
+        return super().generate(texts, settings)
+
+
+def test_a_failing_retry_keeps_the_first_attempts_flagged(config, tmp_path):
+    translator = FailsOnRetry(config.models["tiny-marian"], drop_numbers, fixed_on_retry=True)
+    result = run(config, translator, tmp_path / "cache")
+
+    assert result.translation == " ".join(drop_numbers(s) for s in _sentences(ARTICLE))
+    flags = result.checks["translation"]
+    assert len(flags) == 2 and not any(flag["retried"] for flag in flags)

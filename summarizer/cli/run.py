@@ -166,6 +166,8 @@ def _process(**options: Any) -> None:
     single = jobs.is_single(run.paths, run.output)
     if "-" in run.paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
+    if run.strict and run.no_checks:
+        raise click.UsageError("--strict needs the checks: drop --no-checks")
     progress = Progress(0, enabled=not run.quiet and not single)
     progress.flagged = None if run.no_checks else 0
     summarizer = Summarizer(

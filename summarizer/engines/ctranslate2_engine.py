@@ -171,9 +171,10 @@ class CTranslate2Model(_LazyModel):
     def _check_settings(self) -> None:
         unsupported = self.spec.unsupported_settings()
         if unsupported:
+            part = "generation" if unsupported[0] in self.spec.generation else "retry"
             raise ConfigError(
                 "the ctranslate2 engine cannot honour it",
-                table=f"models.{self.spec.name}.generation",
+                table=f"models.{self.spec.name}.{part}",
                 key=unsupported[0],
                 hint="remove it or run this model with the torch engine",
             )
