@@ -167,6 +167,7 @@ def evaluate_translation(
     corpus: str | Path,
     references: str | Path | None = None,
     source_language: str | None = None,
+    checks: bool = True,
     on_done: Callable[[int], None] | None = None,
     window: int = TRANSLATION_WINDOW,
 ) -> Evaluation:
@@ -176,7 +177,7 @@ def evaluate_translation(
     if not pairs:
         raise InputError("{path} has no lines to evaluate", path=corpus)
     # keep_boilerplate: a short line that looks like scraping debris is still a sentence.
-    options = RunOptions(source_language, summarize=False, keep_boilerplate=True)
+    options = RunOptions(source_language, summarize=False, keep_boilerplate=True, checks=checks)
     shown = printable(corpus)
     tally = _Tally(summarizer, time.perf_counter())
     for chunk in _windows(pairs, window):
@@ -206,6 +207,7 @@ def evaluate_summaries(
     corpus: str,
     references: str,
     source_language: str | None = None,
+    checks: bool = True,
     on_done: Callable[[int], None] | None = None,
     window: int = SUMMARY_WINDOW,
 ) -> Evaluation:
@@ -218,7 +220,7 @@ def evaluate_summaries(
     for case, text in zip(cases, texts, strict=True):
         if not text:
             raise InputError("the reference summary {path} is empty", path=case.reference)
-    options = RunOptions(source_language, summarize=True)
+    options = RunOptions(source_language, summarize=True, checks=checks)
     limit = summarizer.config.max_input_bytes
     tally = _Tally(summarizer, time.perf_counter())
     for start in range(0, len(cases), window):

@@ -62,6 +62,16 @@ _MENTION = re.compile(
     """,
     re.VERBOSE,
 )
+# Large-number words after a figure multiply it: "2,5 milliards" = "2.5 billion" =
+# 2500000000, so a milliard translated "million" is a changed number. The same word may
+# differ between languages: a French "billion" is an English trillion.
+_SCALES = {
+    "fr": {"million": 6, "millions": 6, "milliard": 9, "milliards": 9, "md": 9, "mds": 9,
+           "billion": 12, "billions": 12},
+    "en": {"million": 6, "millions": 6, "billion": 9, "billions": 9, "bn": 9,
+           "trillion": 12, "trillions": 12},
+}  # fmt: skip
+_SCALE_WORD = re.compile(rf"{_SPACE}?([^\W\d_]+)")
 _DIGIT = re.compile(r"\d")
 _NON_ASCII_DIGIT = re.compile(r"[^\D0-9]")
 _GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f")
@@ -109,6 +119,7 @@ def _spans(text: str, language: str) -> list[tuple[int, int, frozenset[str]]]:
         # `text`): the times' patterns spell out ASCII digits ("[01]?\d").
         matches = _matches(_NON_ASCII_DIGIT.sub(_ascii_digit, text))
     decimal = "," if language in COMMA_DECIMAL_LANGUAGES else "."
+    scales = _SCALES.get(language, {})
     spans = []
     previous_end = 0
     for match in matches:
@@ -117,8 +128,40 @@ def _spans(text: str, language: str) -> list[tuple[int, int, frozenset[str]]]:
         while start > previous_end and text[start - 1].isalpha():
             start -= 1
         previous_end = end
-        spans.append((start, end, _forms(match, decimal)))
+        forms = _forms(match, decimal)
+        scale = _scale(text, match, scales)
+        if scale:
+            end = match.end() if scale[1] is None else scale[1]
+            forms = frozenset(_scaled(form, scale[0]) for form in forms)
+        spans.append((start, end, forms))
     return spans
+
+
+def _scale(
+    text: str, match: re.Match[str], scales: dict[str, int]
+) -> tuple[int, int | None] | None:
+    """The power of ten a large-number word after the figure gives ("2,5 milliards", "3bn"),
+    and where that word ends (None: glued to the figure, already in the match)."""
+    if not scales or (match.group("grouped") is None and match.group("plain") is None):
+        return None
+    glued = match.group()[len(match.group("grouped") or match.group("plain")) :].lower()
+    if glued in scales:
+        return scales[glued], None
+    if glued:
+        return None
+    word = _SCALE_WORD.match(text, match.end())
+    if word is not None and word.group(1).lower() in scales:
+        return scales[word.group(1).lower()], word.end()
+    return None
+
+
+def _scaled(form: str, power: int) -> str:
+    """A canonical number form times 10**power, in canonical form."""
+    whole, _, fraction = form.partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        return form  # not one value ("2.0.1")
+    digits = whole + fraction.ljust(power, "0")
+    return canonical(digits[: len(whole) + power], digits[len(whole) + power :])
 
 
 def _matches(text: str) -> list[re.Match[str]]:

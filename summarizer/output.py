@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from summarizer.files import write_atomically
 from summarizer.pipeline import Result
+
+# What markdown would read as markup in a note: emphasis, links, footnotes, code, HTML.
+_MARKUP = re.compile(r"[\\`*_\[\]<>#|~]")
 
 __all__ = [
     "EXTENSIONS",
@@ -40,7 +44,9 @@ def render_markdown(result: Result) -> str:
     if result.summary is not None:
         sections.append("## Summary\n\n" + result.summary + "\n")
         if checks["summary"]:
-            claims = ", ".join(f"{claim['text']} ({claim['kind']})" for claim in checks["summary"])
+            claims = ", ".join(
+                f"{_escaped(claim['text'])} ({claim['kind']})" for claim in checks["summary"]
+            )
             sections.append(f"> Not found in the article: {claims}\n")
     if result.translated or result.summary is None:
         text, notes = _marked_translation(english_text(result), checks["translation"])
@@ -70,9 +76,8 @@ def _marked_translation(text: str, flags: list[dict[str, Any]]) -> tuple[str, st
         confidence = flag["confidence"]
         sure = f", confidence {confidence:.2f}" if confidence is not None else ""
         retried = ", after a retry" if flag["retried"] else ""
-        notes.append(
-            f"[^{number}]: {', '.join(flag['problems'])}{sure}{retried}. Source: {flag['source']}"
-        )
+        source = _escaped(flag["source"])
+        notes.append(f"[^{number}]: {', '.join(flag['problems'])}{sure}{retried}. Source: {source}")
     return "\n\n".join(paragraphs), "\n" + "\n".join(notes) + "\n"
 
 
@@ -91,3 +96,8 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "json": render_json,
 }
 EXTENSIONS = {"text": ".txt", "markdown": ".md", "json": ".json"}
+
+
+def _escaped(text: str) -> str:
+    """Text shown as it is inside markdown: its markup characters escaped."""
+    return _MARKUP.sub(r"\\\g<0>", text)

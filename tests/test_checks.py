@@ -447,7 +447,7 @@ def test_an_invented_number_and_an_invented_name_are_claims():
     summary = "President Macron met Giorgia Meloni in Berlin. The plan will cost 2.5 million euros."
     assert unsupported_claims(summary, ARTICLE) == [
         Claim("Giorgia Meloni", "name"),
-        Claim("2.5", "number"),
+        Claim("2.5 million", "number"),
     ]
 
 

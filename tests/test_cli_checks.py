@@ -146,3 +146,27 @@ def test_a_folder_run_records_flags_in_the_manifest_and_counts_documents_with_fl
     )
     assert "2 already up to date" in again.stderr and "1 with flags to review" in again.stderr
     assert again.exit_code == 3
+
+
+def test_markdown_notes_show_the_source_as_text_not_markup():
+    from summarizer.output import render_markdown
+    from summarizer.pipeline import Result
+
+    flag = {
+        "paragraph": 0,
+        "sentence": 0,
+        "source": "Voir [ceci](http://x) et *cela* [^1].",
+        "translation": "See this.",
+        "problems": ["length"],
+        "confidence": None,
+        "retried": False,
+    }
+    result = Result(
+        input="x", source_language="fr", translated=True, source_text=flag["source"],
+        translation="See this.", summary=None, summarized=False, paragraph_languages=["fr"],
+        removed=[], paywalled=False, models={},
+        checks={"translation": [flag], "summary": [], "flagged": 1},
+    )  # fmt: skip
+    rendered = render_markdown(result)
+    assert "⚠ See this.[^1]" in rendered
+    assert r"Source: Voir \[ceci\](http://x) et \*cela\* \[^1\]." in rendered

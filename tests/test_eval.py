@@ -471,3 +471,17 @@ def test_without_the_eval_extra_one_line_says_what_to_install(tmp_path, tiny_con
         "pip install '.[eval]' in the summarizer clone (or pip install sacrebleu rouge-score)\n"
     )
     assert models == []  # refused before any model was made
+
+
+def test_without_checks_the_first_attempts_are_measured_and_nothing_is_flagged(
+    tmp_path, retrying_config
+):
+    tsv = write_lines(tmp_path / "pairs.tsv", [f"{s}\t{r}" for s, r in french_pairs(3)])
+    args = ("translate", tsv, "--config", retrying_config, "--source-lang", "fr")
+    checked = measure(*args)
+    unchecked = measure(*args, "--no-checks")
+    assert checked["checked"] == 3 and checked["stats"]["translation"]["retried"] == 3
+    assert (unchecked["checked"], unchecked["flagged_rate"]) == (0, None)
+    assert unchecked["stats"]["translation"]["retried"] == 0
+    table = invoke("eval", *args, "--no-checks", "-q")
+    assert table.stdout.splitlines()[1].split()[4] == "-"

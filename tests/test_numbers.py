@@ -214,3 +214,20 @@ def test_canonical_writes_a_value_as_decimal_normalize_does(whole, fraction):
 def test_a_number_the_source_says_twice_must_be_there_twice():
     assert missing_numbers("3 morts et 3 blessés", "fr", "3 dead and 5 injured") == ["3"]
     assert missing_numbers("3 morts et 3 blessés", "fr", "3 dead and 3 injured") == []
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "missing"),
+    [
+        ("2,5 milliards d'euros", "2.5 billion euros", []),
+        ("2,5 milliards d'euros", "2.5 million euros", ["2,5 milliards"]),
+        ("1 500 000 habitants", "1.5 million inhabitants", []),
+        ("3 millions de votes", "3 million votes", []),
+        ("1,2 Md€ de dette", "1.2bn euros of debt", []),
+        ("un billion d'euros, soit 1 billion", "a trillion euros, 1 trillion", []),
+        ("1 billion", "1 billion", ["1 billion"]),  # a French billion is a trillion
+        ("Il y a 3 ans", "3 years ago", []),
+    ],
+)
+def test_large_number_words_multiply_their_figure_in_each_language(source, output, missing):
+    assert missing_numbers(source, "fr", output) == missing

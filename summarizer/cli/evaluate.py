@@ -59,6 +59,11 @@ def eval_options(command: Any) -> Any:
             type=click.Choice(list(ENGINES)),
             help="Run every model with this engine instead of its models.toml `engine`.",
         ),
+        click.option(
+            "--no-checks",
+            is_flag=True,
+            help="Measure the models' first attempts: no checks, no retries, no flags.",
+        ),
     ]
     return run_options(apply(options, command))
 
@@ -171,6 +176,7 @@ def _measure(
     config_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
+    no_checks: bool,
     quiet: bool,
     debug: bool,
     **where: Any,
@@ -205,6 +211,7 @@ def _measure(
         language = summarizer.config.source_language(source_lang) if source_lang else None
         work = read()[:limit]
         progress.total = len(work)
+        where["checks"] = not no_checks
         evaluation = measure(summarizer, work, source_language=language, on_done=scored, **where)
     finally:
         summarizer.close()
