@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from summarizer.errors import ConfigError, LanguageError
 
@@ -165,7 +165,13 @@ class ModelSpec:
     @property
     def output_settings(self) -> dict[str, int | float | bool | str]:
         """Every setting that can change an output: part of each cache key."""
-        settings = {**self.generation, "max_input_tokens": self.max_input_tokens}
+        return self.output_settings_for(self.generation)
+
+    def output_settings_for(
+        self, generation: dict[str, Any]
+    ) -> dict[str, int | float | bool | str]:
+        """output_settings with `generation` in place of the model's own (a retry's)."""
+        settings = {**generation, "max_input_tokens": self.max_input_tokens}
         if self.target_token:
             settings["target_token"] = self.target_token
         return settings

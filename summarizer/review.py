@@ -98,12 +98,16 @@ def _review_group(
 ) -> dict[str, _Verdict]:
     """Every segment `translator` served in `group`, checked, and retried where it fails."""
     started = time.perf_counter()
+    # Each distinct segment's source language and first-pass translation, from the first
+    # document that holds it.
     language_of: dict[str, str] = {}
+    first: dict[str, Translation] = {}
     for document in group:
-        for language, sentences in _served(document, translator):
-            for segment in segments_of(sentences):
-                language_of.setdefault(segment, language)
-    first = {segment: group_translation(group, segment) for segment in language_of}
+        for index in document.served_by(translator):
+            for segment in segments_of(document.sentences[index]):
+                if segment not in first:
+                    language_of[segment] = document.languages[index]
+                    first[segment] = document.translations[segment]
     check = _Checker(language_of, translator.thresholds, detect, target_language)
     verdicts = check(first)
     failing = [segment for segment, verdict in verdicts.items() if verdict.problems]
@@ -119,7 +123,6 @@ def _review_group(
             # not fail every document that shares this translator.
             second = {}
         for segment, candidate in check(second).items():
-            candidate.retried = True
             kept = candidate if candidate.better_than(verdicts[segment]) else verdicts[segment]
             kept.retried = True
             verdicts[segment] = kept
@@ -127,22 +130,6 @@ def _review_group(
     for document in group:
         document.seconds += elapsed / len(group)
     return verdicts
-
-
-def group_translation(group: list[Routed], segment: str) -> Translation:
-    """`segment`'s first-pass translation, from whichever document holds it."""
-    return next(d.translations[segment] for d in group if segment in d.translations)
-
-
-def _served(document: Routed, translator: ModelSpec) -> list[tuple[str, list[str]]]:
-    """(language, sentences) of each paragraph `translator` serves."""
-    return [
-        (language, sentences)
-        for spec, language, sentences in zip(
-            document.translators, document.languages, document.sentences, strict=True
-        )
-        if spec is not None and spec.name == translator.name
-    ]
 
 
 class _Checker:
@@ -186,9 +173,7 @@ def _apply(document: Routed, translator: ModelSpec, verdicts: dict[str, _Verdict
     """The kept candidates into `document`; its flags for the paragraphs of `translator`."""
     flags = []
     retried = set()
-    for index, spec in enumerate(document.translators):
-        if spec is None or spec.name != translator.name:
-            continue
+    for index in document.served_by(translator):
         for position, sentence in enumerate(document.sentences[index]):
             verdict = verdicts.get(sentence)
             if verdict is None:

@@ -92,7 +92,7 @@ def _final_summary(
         record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
         yield {text: json.dumps(record, ensure_ascii=False)}
 
-    settings = {**model.spec.output_settings, **generation}
+    settings = model.spec.output_settings_for(generation)
     lookup = cache.get_or_compute(FINAL_TASK, lambda: model.identity, settings, [text], compute)
     record = json.loads(lookup.values[text])
     if lookup.computed:
@@ -147,7 +147,7 @@ def _summarize_chunks(
     with equal lengths share a batch: a summary never depends on its batch companions, nor
     on which chunks the cache held (issue 11)."""
 
-    key_settings = {**model.spec.output_settings, **settings}
+    key_settings = model.spec.output_settings_for(settings)
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
         groups: dict[str, tuple[dict[str, Any], list[str]]] = {}

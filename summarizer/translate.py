@@ -95,13 +95,20 @@ class Routed:
         """The translators of its paragraphs, one entry per translated paragraph."""
         return [spec for spec in self.translators if spec is not None]
 
+    def served_by(self, translator: ModelSpec) -> list[int]:
+        """The indexes of the paragraphs `translator` serves."""
+        return [
+            index
+            for index, spec in enumerate(self.translators)
+            if spec is not None and spec.name == translator.name
+        ]
+
     def segments_for(self, translator: ModelSpec) -> list[str]:
         """What `translator` must see of this document, repeats included (for the stats)."""
         return [
             segment
-            for spec, sentences in zip(self.translators, self.sentences, strict=True)
-            if spec is not None and spec.name == translator.name
-            for segment in segments_of(sentences)
+            for index in self.served_by(translator)
+            for segment in segments_of(self.sentences[index])
         ]
 
 
@@ -140,11 +147,8 @@ def join_translated(sentences: list[str], translations: dict[str, Translation]) 
 def rejoin(document: Routed, translator: ModelSpec) -> None:
     """The paragraphs `translator` serves again from the document's `translations`, and the
     mean confidence of the segments translated so far."""
-    for index, spec in enumerate(document.translators):
-        if spec is not None and spec.name == translator.name:
-            document.english[index] = join_translated(
-                document.sentences[index], document.translations
-            )
+    for index in document.served_by(translator):
+        document.english[index] = join_translated(document.sentences[index], document.translations)
     scores = [t.confidence for t in document.translations.values() if t.confidence is not None]
     document.stats.confidence = round(sum(scores) / len(scores), 4) if scores else None
 
@@ -249,7 +253,7 @@ def translate_segments(
     """
     limit = model.spec.max_input_tokens
     settings = dict(model.spec.generation if generation is None else generation)
-    key_settings = {**model.spec.output_settings, **settings}
+    key_settings = model.spec.output_settings_for(settings)
 
     # Each piece is counted once: to fit it, then to bound its output.
     @functools.cache
