@@ -54,10 +54,12 @@ _NOT_LEGACY = {"utf_8", "utf_16", "utf_32", "utf_7", "ascii"}
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
 
 
-def decode(raw: bytes, name: str, *, html: bool = False) -> str:
-    """Text from bytes: a byte-order mark, else UTF-8, else (for a web page) the declared
-    charset, else the legacy encoding charset-normalizer finds, else UTF-8 with its bad bytes
-    replaced; binary data is an error naming `name`."""
+def decode(raw: bytes, name: str, *, html: bool = False, declared: str | None = None) -> str:
+    """Text from bytes: a byte-order mark, else UTF-8, else the charset `declared` (by an
+    HTTP header) or, for a web page, its <meta>, else the legacy encoding charset-normalizer
+    finds, else UTF-8 with its bad bytes replaced; binary data is an error naming `name`.
+    A declaration is believed only where the bytes are not UTF-8, as browsers do for one
+    that contradicts the content."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             try:
@@ -76,7 +78,8 @@ def decode(raw: bytes, name: str, *, html: bool = False) -> str:
     multi_byte_allowed = _cjk_shaped(escaped)
     if not _clearly_legacy(escaped, cjk_shaped=multi_byte_allowed):
         return _checked_text(repair_utf8(escaped), name)
-    candidates = [_declared_charset(raw)] if html else []
+    candidates = [_codec(declared.encode("ascii", "replace"))] if declared else []
+    candidates += [_declared_charset(raw)] if html else []
     candidates += _legacy_encodings(raw, multi_byte_allowed=multi_byte_allowed)
     for encoding in candidates:
         if encoding is None or not _ascii_compatible(encoding):
@@ -144,11 +147,15 @@ def _is_multi_byte(encoding: str) -> bool:
 def _declared_charset(raw: bytes) -> str | None:
     """The charset a page's <meta> declares, as a Python codec name; None if unknown."""
     found = _DECLARED_CHARSET.search(raw[:8192])
-    if not found:
-        return None
+    return _codec(found.group(1)) if found else None
+
+
+def _codec(label: bytes) -> str | None:
+    """A declared charset's Python codec name (latin-1 read as windows-1252); None if
+    unknown."""
     try:
-        encoding = codecs.lookup(found.group(1).decode("ascii")).name.replace("-", "_")
-    except LookupError:
+        encoding = codecs.lookup(label.decode("ascii").strip()).name.replace("-", "_")
+    except (LookupError, UnicodeDecodeError):
         return None
     return "cp1252" if encoding in _AS_CP1252 else encoding
 

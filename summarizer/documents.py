@@ -1,32 +1,33 @@
-"""File bytes -> clean text made of paragraphs.
+"""An input's bytes -> clean text made of paragraphs, and what is known about the article.
 
 Input comes as plain text in UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32
-with a byte-order mark, or a legacy 8-bit encoding (cp1252/latin-1 for French), or as a
-saved web page; decoding.py turns the bytes into text. Only a regular file or stdin is
-read: anything else could block forever. A web page's article is extracted with
-trafilatura; scraping debris (paywall notices, "Back to top", share prompts, ...) is removed
-by the rules in boilerplate.py.
+with a byte-order mark, or a legacy 8-bit encoding (cp1252/latin-1 for French), as a saved
+or fetched web page, as a PDF or as a Word (.docx) file; sources.py gets the bytes,
+decoding.py turns text bytes into text, formats.py reads PDF and Word files. A web page's
+article is extracted with trafilatura, with its title, author, date and site; scraping
+debris (paywall notices, "Back to top", share prompts, ...) is removed by the rules in
+boilerplate.py, whatever the format.
 
 A paragraph is a block of lines separated from the next by a blank line; a text with no
-blank line at all has one paragraph per line (scraped text often comes that way).
+blank line at all has one paragraph per line (scraped text often comes that way). The
+title is not a paragraph: it is translated on its own (issue 13).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 
-from summarizer import boilerplate, files
+from summarizer import boilerplate
 from summarizer.config import DEFAULT_MAX_INPUT_BYTES
 from summarizer.decoding import decode
 from summarizer.errors import InputError
+from summarizer.metadata import Metadata, clean, iso_date
+from summarizer.sources import STDIN, SUFFIX_KINDS, Source, read_source, too_large
 
-STDIN = "-"
-HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+__all__ = ["STDIN", "Document", "parse_text", "read_bytes", "read_document"]
+
 # A web page whose extracted text has fewer words than this has no article: what is left
 # is a menu, a "loading" line or a JavaScript template.
 MIN_PAGE_ARTICLE_WORDS = 8
@@ -35,6 +36,8 @@ _HTML_START = re.compile(
     r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
     re.I | re.S,
 )
+# The language a page declares on its root element: <html lang="fr-FR">.
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b", re.I)
 # What a JavaScript-rendered page shows before its script runs: {{ x }}, {% x %}, ${x}.
 _TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{.*?\}", re.S)
 _WORD = re.compile(r"\w")
@@ -46,16 +49,19 @@ _SENTENCE_END = tuple('.!?:;…»"”)')
 
 @dataclass(frozen=True)
 class Document:
-    """An article as clean paragraphs, and what was taken out of it."""
+    """An article as clean paragraphs, what is known about it, and what was taken out."""
 
-    # The article's paragraphs; a web page's title comes first when it has one.
+    # The article's body, without its title.
     paragraphs: list[str]
-    # A web page's title (already the first paragraph); None for plain text.
-    title: str | None = None
+    metadata: Metadata = field(default_factory=Metadata)
     # Lines removed as scraping debris, in the order they appeared.
     removed: list[str] = field(default_factory=list)
     # True when a notice said the article is cut short (a paywall).
     paywalled: bool = False
+
+    @property
+    def title(self) -> str | None:
+        return self.metadata.title
 
     @property
     def text(self) -> str:
@@ -69,21 +75,63 @@ def read_document(
     keep_boilerplate: bool = False,
     max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     summarize: bool = True,
+    fetch_settings: object | None = None,
 ) -> Document:
-    """The article in a file (or on stdin for "-"): plain text or a saved web page.
+    """The article in a file, on stdin ("-") or at an http(s) URL: plain text, a web page,
+    a PDF or a Word file.
 
-    `summarize` says what the text is for, in the message about an empty one."""
-    name = "standard input" if source == STDIN else source
-    raw = _read_stdin(max_bytes) if source == STDIN else _read_file(source, max_bytes)
-    if len(raw) > max_bytes:
-        raise _too_large(name, max_bytes)
-    by_name = Path(source).suffix.lower() in HTML_SUFFIXES
+    `summarize` says what the text is for, in the message about an empty one;
+    `fetch_settings` (a fetch.FetchSettings) the limits of a download."""
+    found = read_source(source, max_bytes, fetch_settings)
+    return _from_source(found, max_bytes, keep_boilerplate=keep_boilerplate, summarize=summarize)
+
+
+def read_bytes(
+    body: bytes,
+    name: str,
+    *,
+    keep_boilerplate: bool = False,
+    max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
+    summarize: bool = True,
+) -> Document:
+    """An article given as bytes: NAME's suffix (.pdf, .docx, .html) or the bytes themselves
+    say what they hold."""
+    found = Source(body, name, SUFFIX_KINDS.get(PurePath(name).suffix.lower()))
+    return _from_source(found, max_bytes, keep_boilerplate=keep_boilerplate, summarize=summarize)
+
+
+def _from_source(
+    found: Source, max_bytes: int, *, keep_boilerplate: bool, summarize: bool
+) -> Document:
+    if len(found.body) > max_bytes:
+        raise too_large(found.name, max_bytes)
+    kind = found.kind
+    if kind not in ("pdf", "docx"):
+        from summarizer.formats import sniff
+
+        kind = sniff(found.body, found.name) or kind
+    if kind in ("pdf", "docx"):
+        from summarizer.formats import extract_docx, extract_pdf
+
+        extract = extract_pdf if kind == "pdf" else extract_docx
+        paragraphs, metadata = extract(found.body, found.name)
+        blocks = [[paragraph] for paragraph in paragraphs]
+        document = _clean(blocks, found.name, keep_boilerplate, summarize, page=False)
+        return replace(document, metadata=_with_fetch(metadata, found.metadata))
     # latin-1 decodes any bytes: enough to see an ASCII-compatible page's first tag.
-    text = decode(raw, name, html=by_name or looks_like_html(raw[:4096].decode("latin-1")))
-    is_html = by_name or looks_like_html(text)
-    return _parse(
-        text, name, is_html=is_html, keep_boilerplate=keep_boilerplate, summarize=summarize
+    is_html = kind == "html" or looks_like_html(found.body[:4096].decode("latin-1"))
+    text = decode(found.body, found.name, html=is_html, declared=found.charset)
+    is_html = is_html or (kind is None and looks_like_html(text))
+    document = _parse(
+        text, found.name, is_html=is_html, keep_boilerplate=keep_boilerplate, summarize=summarize
     )
+    return replace(document, metadata=_with_fetch(document.metadata, found.metadata))
+
+
+def _with_fetch(page: Metadata, fetched: Metadata) -> Metadata:
+    """The page's own metadata, completed by the fetch's; the address is the one fetched."""
+    merged = page.merged(fetched)
+    return replace(merged, url=fetched.url) if fetched.url else merged
 
 
 def parse_text(
@@ -96,7 +144,7 @@ def parse_text(
 ) -> Document:
     """An article given as a string: plain text, or HTML (recognised by its first tag)."""
     if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise _too_large(name, max_bytes)
+        raise too_large(name, max_bytes)
     text = text.removeprefix("\ufeff")
     return _parse(
         text,
@@ -116,87 +164,47 @@ def _parse(
     text: str, name: str, *, is_html: bool, keep_boilerplate: bool, summarize: bool
 ) -> Document:
     if not text.strip():
-        task = "summarize" if summarize else "translate"
-        raise InputError(f"{{path}} is empty: there is no text to {task}", path=name)
-    title = None
-    if is_html:
-        title, paragraphs, removed = extract_html(text)
-        blocks, lines_are_paragraphs = [[paragraph] for paragraph in paragraphs], False
-    else:
-        (blocks, lines_are_paragraphs), removed = _blocks(text), []
-    paragraphs, debris, paywalled = _remove_debris(
+        raise _empty(name, summarize)
+    if not is_html:
+        (blocks, lines_are_paragraphs) = _blocks(text)
+        return _clean(
+            blocks, name, keep_boilerplate, summarize, lines_are_paragraphs=lines_are_paragraphs
+        )
+    metadata, paragraphs, removed = extract_html(text)
+    if paragraphs and paragraphs[0] == metadata.title:
+        paragraphs = paragraphs[1:]  # the page's heading: the title, not the body
+    blocks = [[paragraph] for paragraph in paragraphs]
+    document = _clean(blocks, name, keep_boilerplate, summarize, page=True)
+    return replace(document, metadata=metadata, removed=removed + document.removed)
+
+
+def _empty(name: str, summarize: bool) -> InputError:
+    task = "summarize" if summarize else "translate"
+    return InputError(f"{{path}} is empty: there is no text to {task}", path=name)
+
+
+def _clean(
+    blocks: list[list[str]],
+    name: str,
+    keep_boilerplate: bool,
+    summarize: bool,
+    *,
+    lines_are_paragraphs: bool = False,
+    page: bool = False,
+) -> Document:
+    """The paragraphs left once debris is removed; none at all (or, on a web page, fewer
+    words than an article has) is an error naming the input."""
+    paragraphs, removed, paywalled = _remove_debris(
         blocks, keep_boilerplate, lines_are_paragraphs=lines_are_paragraphs
     )
-    removed += debris
     words = sum(len(paragraph.split()) for paragraph in paragraphs)
-    if not paragraphs or (is_html and words < MIN_PAGE_ARTICLE_WORDS):
+    if not paragraphs or (page and words < MIN_PAGE_ARTICLE_WORDS):
         raise InputError("no article text found in {path}", path=name)
-    if title and paragraphs[0] != title:
-        paragraphs.insert(0, title)
-    return Document(paragraphs=paragraphs, title=title, removed=removed, paywalled=paywalled)
+    return Document(paragraphs=paragraphs, removed=removed, paywalled=paywalled)
 
 
-def _read_stdin(max_bytes: int) -> bytes:
-    """At most `max_bytes` + 1 bytes of standard input, which may be anything but closed."""
-    if sys.stdin is None:  # Python's stdin when descriptor 0 is closed (`<&-`)
-        raise InputError("{path} is closed: there is no article to read", path="standard input")
-    try:
-        raw = sys.stdin.buffer.read(max_bytes + 1)
-    except (OSError, ValueError) as exc:  # ValueError: a closed file object
-        problem = f"cannot read {{path}}: {getattr(exc, 'strerror', None) or exc}"
-        raise InputError(problem, path="standard input") from exc
-    if raw is None:  # a non-blocking descriptor with nothing to read yet
-        raise InputError("cannot read {path}: no data is ready", path="standard input")
-    return raw
-
-
-def _read_file(source: str, max_bytes: int) -> bytes:
-    """At most `max_bytes` + 1 bytes of a regular file (issue 11, point 8: a FIFO, device
-    or socket is refused before it is opened; it is opened without blocking, and checked
-    again once open, so that one swapped in meanwhile cannot hang the run either)."""
-    try:
-        _check_regular(os.stat(source).st_mode, source)
-        descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-        with open(descriptor, "rb") as handle:
-            _check_regular(os.fstat(descriptor).st_mode, source)
-            os.set_blocking(descriptor, True)
-            return handle.read(max_bytes + 1)
-    except FileNotFoundError as exc:
-        raise InputError("no such file: {path}", path=source) from exc
-    except PermissionError as exc:
-        raise InputError("cannot read {path}: permission denied", path=source) from exc
-    except IsADirectoryError as exc:
-        raise InputError("{path} is a directory, not an article file", path=source) from exc
-    except OSError as exc:
-        problem = f"cannot read {{path}}: {exc.strerror or exc}"
-        raise InputError(problem, path=source) from exc
-
-
-def _check_regular(mode: int, source: str) -> None:
-    """The same words as a folder run uses for a file it will not open (files.kind_of)."""
-    if stat.S_ISDIR(mode):
-        raise InputError("{path} is a directory, not an article file", path=source)
-    if not stat.S_ISREG(mode):
-        raise InputError(f"{{path}} is {files.kind_of(mode)}, not an article file", path=source)
-
-
-def _too_large(name: str, max_bytes: int) -> InputError:
-    return InputError(
-        f"{{path}} is larger than {_size(max_bytes)}, the input size limit: not an article",
-        path=name,
-        hint="raise [pipeline] max_input_bytes in models.toml to allow it",
-    )
-
-
-def _size(count: int) -> str:
-    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
-        if count >= scale:
-            return f"{count / scale:g} {unit}"
-    return f"{count} bytes"
-
-
-def extract_html(html: str) -> tuple[str | None, list[str], list[str]]:
-    """(title, paragraphs, removed) of a web page's article, extracted by trafilatura.
+def extract_html(html: str) -> tuple[Metadata, list[str], list[str]]:
+    """(metadata, paragraphs, removed) of a web page's article, extracted by trafilatura.
 
     Paragraphs that hold nothing but JavaScript template expressions ({{ ... }}) are
     removed: they are what a script-rendered page shows before its script runs."""
@@ -206,17 +214,32 @@ def extract_html(html: str) -> tuple[str | None, list[str], list[str]]:
         html, with_metadata=True, include_comments=False, favor_precision=True
     )
     if extracted is None or extracted.body is None:
-        return None, [], []
+        return Metadata(), [], []
     paragraphs, removed = [], []
     for paragraph in _body_paragraphs(extracted.body):
         if _WORD.search(_TEMPLATE.sub("", paragraph)):
             paragraphs.append(paragraph)
         else:
             removed.append(paragraph)
-    title = " ".join((extracted.title or "").split()) or None
-    if title and not _WORD.search(_TEMPLATE.sub("", title)):
-        title = None
-    return title, paragraphs, removed
+    return _page_metadata(extracted, html), paragraphs, removed
+
+
+def _page_metadata(extracted, html: str) -> Metadata:  # extracted: trafilatura's Document
+    """What the page says of itself; template expressions are no title or name."""
+
+    def shown(value: object) -> str | None:
+        text = clean(value)
+        return text if text and _WORD.search(_TEMPLATE.sub("", text)) else None
+
+    declared = _HTML_LANG.search(html[:8192])
+    return Metadata(
+        title=shown(extracted.title),
+        author=shown(extracted.author),
+        date=iso_date(extracted.date),
+        site=shown(extracted.sitename) or shown(extracted.hostname),
+        url=clean(extracted.url),
+        language=declared.group(1).lower() if declared else None,
+    )
 
 
 def _body_paragraphs(body) -> list[str]:  # body: an lxml element of trafilatura's output

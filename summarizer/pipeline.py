@@ -14,14 +14,14 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
-from summarizer.documents import Document, join_paragraphs, parse_text
+from summarizer.documents import Document, join_paragraphs, parse_text, read_bytes, read_document
 from summarizer.engines import Model, ensure_all_present, load_model, thread_count
 from summarizer.errors import CacheWarning, SummarizerError
 from summarizer.language import (
@@ -32,8 +32,10 @@ from summarizer.language import (
     paragraph_languages,
 )
 from summarizer.options import RunOptions
+from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
-from summarizer.summarize import SummarizationStats, Summary
+from summarizer.sources import is_url
+from summarizer.summarize import SummarizationStats
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import Routed, route, translate_documents
 
@@ -41,53 +43,16 @@ ModelLoader = Callable[[ModelSpec, Callable[[str], None]], Model]
 
 
 @dataclass
-class Result:
-    """Everything one run produced; `to_dict()` is the CLI's JSON output."""
-
-    input: str
-    source_language: str
-    translated: bool
-    # The text that went into the pipeline: paragraphs separated by one blank line.
-    source_text: str
-    # The English translation, None when the article was already in the target language.
-    translation: str | None
-    # None when only a translation was asked for.
-    summary: str | None
-    # False when the text was shorter than a summary would be and is returned as is.
-    summarized: bool
-    # The language of each paragraph of source_text (a quote may differ from the article).
-    paragraph_languages: list[str]
-    # Lines removed from the input as scraping debris (paywall notices, "Back to top", ...).
-    removed: list[str]
-    # True when a notice said the article was cut short by a paywall.
-    paywalled: bool
-    # {"translation": {...} or None, "summarization": {...} or None}: name, model, revision.
-    models: dict[str, dict[str, str | None] | None]
-    # What the checks left doubtful, None when they were off: {"translation": [one dict per
-    # flagged sentence (review.Flag)], "summary": [{"text", "kind"} per unsupported claim],
-    # "flagged": how many items the two lists hold}.
-    checks: dict[str, Any] | None = None
-    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def flagged(self) -> int:
-        """How many items the checks left doubtful (0 when they were off)."""
-        return self.checks["flagged"] if self.checks else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
 class Article:
-    """One input and the name it is reported under (a path, "-", "<text>").
+    """One input and the name it is reported under (a path, a URL, "<text>").
 
-    `text` is a string (plain text or HTML, cleaned by the pipeline) or a Document already
-    read from a file."""
+    `text` is a string (plain text or HTML, cleaned by the pipeline; a string that is
+    nothing but an http(s) URL is fetched), bytes (a file's content: `name`'s suffix or the
+    bytes say whether it is a PDF, a Word file, a page or text), a path (os.PathLike) to
+    read, or a Document already read."""
 
     name: str
-    text: str | Document
+    text: str | bytes | os.PathLike[str] | Document
 
 
 @dataclass
@@ -100,6 +65,8 @@ class _Prepared:
     # The language of each paragraph.
     languages: list[str]
     routed: Routed
+    # The title, routed like a paragraph of its own; None when there is none.
+    title: Routed | None
     seconds: float
 
 
@@ -159,11 +126,24 @@ class Summarizer:
         return self._models[spec.name]
 
     def run(
-        self, text: str | Document, options: RunOptions | None = None, *, name: str = "<text>"
+        self,
+        text: str | bytes | os.PathLike[str] | Document,
+        options: RunOptions | None = None,
+        *,
+        name: str | None = None,
     ) -> Result:
-        """Translate an article (a string, plain text or HTML, or a Document) to English if
-        needed, then summarize it, as `options` say."""
-        (outcome,) = self.run_batch([Article(name, text)], options)
+        """Translate an article to English if needed, then summarize it, as `options` say.
+
+        `text`: a string (plain text or HTML; one that is only an http(s) URL is fetched),
+        a path, bytes (with `name`, a file name whose suffix says .pdf, .docx or .html when
+        the bytes do not), or a Document. `name` is what messages and the result call it
+        (default: the path or URL, else "<text>")."""
+        if name is None:
+            given = os.fspath(text) if isinstance(text, os.PathLike) else text
+            name = (
+                given if isinstance(given, str) and (given is not text or is_url(given)) else None
+            )
+        (outcome,) = self.run_batch([Article(name or "<text>", text)], options)
         if isinstance(outcome, SummarizerError):
             raise outcome
         return outcome
@@ -185,8 +165,9 @@ class Summarizer:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
         self._ensure_present(prepared, options.summarize)
+        titles = [item.title for item in prepared if item.title is not None]
         failures = translate_documents(
-            [item.routed for item in prepared],
+            [item.routed for item in prepared] + titles,
             self.model,
             self.cache,
             on_segments=self._on_segments,
@@ -202,7 +183,11 @@ class Summarizer:
                 self.config.target_language,
                 failures,
             )
-        failed = {id(item): exc for item, exc in zip(prepared, failures, strict=True) if exc}
+        failed = {
+            id(item): exc
+            for item, exc in zip(prepared, failures[: len(prepared)], strict=True)
+            if exc
+        }
         flags_of = {id(item): found for item, found in zip(prepared, flags, strict=True)}
         results: list[Result | SummarizerError] = []
         for item in outcomes:
@@ -231,16 +216,7 @@ class Summarizer:
     def _prepare(self, article: Article, options: RunOptions) -> _Prepared:
         """Read, detect each paragraph's language, route each paragraph to its translator."""
         started = time.perf_counter()
-        if isinstance(article.text, Document):
-            document = article.text
-        else:
-            document = parse_text(
-                article.text,
-                keep_boilerplate=options.keep_boilerplate,
-                name=article.name,
-                max_bytes=self.config.max_input_bytes,
-                summarize=options.summarize,
-            )
+        document = self._read(article, options)
         paragraphs = document.paragraphs
         if options.source_language:
             language = options.source_language
@@ -251,8 +227,27 @@ class Summarizer:
                 paragraphs, language, self._detect, supported=self.config.serves
             )
         routed = route(paragraphs, languages, self.config.translator_for)
+        title = document.title
+        # A title is too short to detect its language: it is in the article's.
+        routed_title = route([title], [language], self.config.translator_for) if title else None
         seconds = time.perf_counter() - started
-        return _Prepared(article.name, document, language, languages, routed, seconds)
+        return _Prepared(article.name, document, language, languages, routed, routed_title, seconds)
+
+    def _read(self, article: Article, options: RunOptions) -> Document:
+        """The article's Document, from whichever form it was given in."""
+        text = article.text
+        if isinstance(text, Document):
+            return text
+        settings = {
+            "keep_boilerplate": options.keep_boilerplate,
+            "max_bytes": self.config.max_input_bytes,
+            "summarize": options.summarize,
+        }
+        if isinstance(text, bytes):
+            return read_bytes(text, article.name, **settings)
+        if isinstance(text, os.PathLike) or is_url(text):
+            return read_document(os.fspath(text), **settings)
+        return parse_text(text, name=article.name, **settings)
 
     def _finish(self, item: _Prepared, options: RunOptions, flags: list[Flag]) -> Result:
         started = time.perf_counter()
@@ -277,18 +272,21 @@ class Summarizer:
             input=item.name,
             source_language=item.language,
             translated=bool(used),
+            metadata=item.document.metadata,
+            title_translation=item.title.english[0] if item.title and item.title.used else None,
             source_text=item.document.text,
             translation=english if used else None,
             summary=summary.text if summary else None,
             summarized=summary.summarized if summary else False,
             paragraph_languages=item.languages,
+            sentences=sentence_pairs(item.routed),
             removed=list(item.document.removed),
             paywalled=item.document.paywalled,
             models={
-                "translation": _describe(main) if main else None,
-                "summarization": _describe(self.summarizer_spec) if summary else None,
+                "translation": describe(main) if main else None,
+                "summarization": describe(self.summarizer_spec) if summary else None,
             },
-            checks=_checks(flags, summary) if options.checks else None,
+            checks=checks_of(flags, summary) if options.checks else None,
             stats={
                 "translation": asdict(item.routed.stats),
                 "summarization": asdict(summary.stats if summary else SummarizationStats()),
@@ -317,19 +315,6 @@ class Summarizer:
 
     def close(self) -> None:
         self.cache.close()
-
-
-def _checks(flags: list[Flag], summary: Summary | None) -> dict[str, Any]:
-    claims = [asdict(claim) for claim in summary.claims] if summary else []
-    return {
-        "translation": [asdict(flag) for flag in flags],
-        "summary": claims,
-        "flagged": len(flags) + len(claims),
-    }
-
-
-def _describe(spec: ModelSpec) -> dict[str, str | None]:
-    return {"name": spec.name, "model": spec.model, "revision": spec.revision}
 
 
 def summarize_text(

@@ -15,11 +15,14 @@ JSON_KEYS = {
     "input",
     "source_language",
     "translated",
+    "metadata",
+    "title_translation",
     "source_text",
     "translation",
     "summary",
     "summarized",
     "paragraph_languages",
+    "sentences",
     "removed",
     "paywalled",
     "models",
@@ -34,6 +37,7 @@ def test_json_output_has_every_documented_key(article, engine_config):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == JSON_KEYS
+    assert set(data["metadata"]) == {"title", "author", "date", "site", "url", "language"}
     assert set(data["models"]) == {"translation", "summarization"}
     assert set(data["models"]["translation"]) == {"name", "model", "revision"}
     assert set(data["stats"]["translation"]) == {
@@ -141,14 +145,21 @@ def test_saved_web_page_is_summarized_from_its_article(tmp_path, tiny_config):
     paragraphs = "".join(f"<p>{' '.join(p.split())}</p>" for p in FRENCH_ARTICLE.split("\n\n"))
     page = tmp_path / "page.html"
     page.write_text(
-        "<!DOCTYPE html><html><head><title>Des écoles rénovées</title></head><body>"
+        "<!DOCTYPE html><html lang='fr'><head><title>Des écoles rénovées</title>"
+        "<meta name='author' content='Paul Durand'></head><body>"
         f"<nav><a href='/'>Accueil</a> <a href='/x'>Politique</a></nav>"
         f"<article><h1>Des écoles rénovées</h1>{paragraphs}</article></body></html>",
         encoding="utf-8",
     )
     data = json.loads(invoke("summarize", page, "--config", tiny_config, "--format", "json").stdout)
-    assert data["source_text"] == "Des écoles rénovées\n\n" + FRENCH_ARTICLE.strip()
+    # The title is its own field, translated on its own; the body keeps its paragraphs.
+    assert data["source_text"] == FRENCH_ARTICLE.strip()
     assert data["source_language"] == "fr" and data["translated"] is True
+    assert data["metadata"]["title"] == "Des écoles rénovées"
+    assert data["metadata"]["author"] == "Paul Durand"
+    assert data["title_translation"]
+    sources = [pair["source"] for paragraph in data["sentences"] for pair in paragraph]
+    assert " ".join(sources) == " ".join(FRENCH_ARTICLE.split())
 
 
 def test_page_with_no_article_text_fails_with_one_line(tmp_path, tiny_config):

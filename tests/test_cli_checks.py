@@ -150,6 +150,7 @@ def test_a_folder_run_records_flags_in_the_manifest_and_counts_documents_with_fl
 
 def test_markdown_notes_show_the_source_as_text_not_markup():
     from summarizer.output import render_markdown
+    from summarizer.metadata import Metadata
     from summarizer.pipeline import Result
 
     flag = {
@@ -162,8 +163,10 @@ def test_markdown_notes_show_the_source_as_text_not_markup():
         "retried": False,
     }
     result = Result(
-        input="x", source_language="fr", translated=True, source_text=flag["source"],
+        input="x", source_language="fr", translated=True, metadata=Metadata(),
+        title_translation=None, source_text=flag["source"],
         translation="See this.", summary=None, summarized=False, paragraph_languages=["fr"],
+        sentences=[[{"source": flag["source"], "translation": "See this."}]],
         removed=[], paywalled=False, models={},
         checks={"translation": [flag], "summary": [], "flagged": 1},
     )  # fmt: skip

@@ -18,6 +18,7 @@ from summarizer.documents import (
     split_paragraphs,
 )
 from summarizer.errors import InputError
+from summarizer.metadata import Metadata
 from tests.articles import ENGLISH_ARTICLE, FRENCH_ARTICLE
 
 # Characters that cp1252 has and latin-1 lacks (curly quotes, œ, €, dashes, ellipsis).
@@ -138,7 +139,11 @@ def page(charset: str = "utf-8", body_extra: str = "") -> str:
     """A news page of the usual shape: menus, an article, a sidebar, a footer."""
     paragraphs = "\n".join(f"<p>{' '.join(p.split())}</p>" for p in PAGE_PARAGRAPHS)
     return f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="{charset}"><title>{TITLE} | Le Journal</title></head>
+<html lang="fr-FR"><head><meta charset="{charset}"><title>{TITLE} | Le Journal</title>
+<meta name="author" content="Jeanne Martin">
+<meta property="article:published_time" content="2024-03-03T08:00:00+01:00">
+<meta property="og:site_name" content="Le Journal">
+<link rel="canonical" href="https://journal.example/ecoles.html"></head>
 <body>
 <header><nav><a href="/">Accueil</a> <a href="/politique">Politique</a>
 <a href="/sport">Sport</a> <a href="/culture">Culture</a></nav></header>
@@ -160,14 +165,27 @@ def page(charset: str = "utf-8", body_extra: str = "") -> str:
 
 def test_saved_page_gives_its_title_and_article_paragraphs_in_order(tmp_path):
     document = read_document(write(tmp_path, "article.html", page().encode()))
-    assert document.title is not None and document.title.startswith(TITLE)
-    assert document.paragraphs[0] == document.title
-    body = document.paragraphs[1:]
+    assert document.title == TITLE
+    # The title is its own field, not the body's first paragraph.
+    assert TITLE not in document.paragraphs
+    body = document.paragraphs
     expected = [" ".join(p.split()) for p in PAGE_PARAGRAPHS]
     positions = [body.index(paragraph) for paragraph in expected]
     assert positions == sorted(positions)
     for furniture in ("Politique", "Les plus lus", "Mentions légales", "Tous droits", "cookies"):
         assert furniture not in document.text
+
+
+def test_saved_page_gives_its_metadata(tmp_path):
+    metadata = read_document(write(tmp_path, "article.html", page().encode())).metadata
+    assert (metadata.title, metadata.author, metadata.site) == (TITLE, "Jeanne Martin", "Le Journal")
+    assert metadata.date == "2024-03-03"
+    assert (metadata.url, metadata.language) == ("https://journal.example/ecoles.html", "fr")
+
+
+def test_plain_text_has_no_metadata(tmp_path):
+    metadata = read_document(write(tmp_path, "a.txt", FRENCH_ARTICLE.encode())).metadata
+    assert metadata == Metadata()
 
 
 def test_html_is_recognised_without_an_html_suffix_on_stdin_and_in_strings(tmp_path, monkeypatch):
