@@ -1,4 +1,5 @@
-"""A result rendered as text, markdown or JSON. Files are written by `summarizer.files`."""
+"""A result rendered as text, markdown, bilingual markdown or JSON. Files are written by
+`summarizer.files`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ __all__ = [
     "EXTENSIONS",
     "RENDERERS",
     "english_text",
+    "render_bilingual",
     "render_json",
     "render_json_line",
     "render_markdown",
@@ -39,19 +41,71 @@ def render_markdown(result: Result) -> str:
     """Summary and Translation sections; what the checks left doubtful is marked where it
     stands: a claim of the summary the article never makes is listed under it, and each
     flagged sentence of the translation carries a ⚠ and a footnote saying why."""
-    sections = []
+    sections = [heading] if (heading := render_heading(result)) else []
     checks = result.checks or {"translation": [], "summary": []}
     if result.summary is not None:
         sections.append("## Summary\n\n" + result.summary + "\n")
         if checks["summary"]:
             claims = ", ".join(
-                f"{_escaped(claim['text'])} ({claim['kind']})" for claim in checks["summary"]
+                f"{escaped(claim['text'])} ({claim['kind']})" for claim in checks["summary"]
             )
             sections.append(f"> Not found in the article: {claims}\n")
     if result.translated or result.summary is None:
         text, notes = _marked_translation(english_text(result), checks["translation"])
         sections.append("## Translation\n\n" + text + "\n" + notes)
     return "\n".join(sections)
+
+
+def render_heading(result: Result) -> str:
+    """The English title as a heading, then a byline: the original title (when it was
+    translated), author, date and a link to the source; "" when none of them is known."""
+    metadata = result.metadata
+    title = result.title_translation or metadata.title
+    byline = [f"*{escaped(metadata.title)}*"] if result.title_translation else []
+    byline += [escaped(value) for value in (metadata.author, metadata.date) if value]
+    if metadata.url:
+        label = escaped(metadata.site or metadata.url)
+        byline.append(f"[{label}](<{metadata.url.replace('>', '%3E')}>)")
+    elif metadata.site:
+        byline.append(escaped(metadata.site))
+    lines = [f"# {escaped(title)}\n"] if title else []
+    if byline:
+        lines.append(" · ".join(byline) + "\n")
+    return "\n".join(lines)
+
+
+def render_bilingual(result: Result) -> str:
+    """Each source sentence as a quote, its translation under it, paragraph by paragraph,
+    so that a quote can be checked against the original; a flagged sentence carries a ⚠
+    and a footnote saying why. Every sentence appears once, in the source's order."""
+    flags = {
+        (f["paragraph"], f["sentence"]): f for f in (result.checks or {}).get("translation", [])
+    }
+    blocks = [heading] if (heading := render_heading(result)) else []
+    notes = []
+    for index, pairs in enumerate(result.sentences):
+        lines = [f"**¶ {index + 1}**\n"]
+        for position, pair in enumerate(pairs):
+            translation = pair["translation"]
+            if translation is None:
+                translation = "*(not translated)*" if pair["source"].strip() else ""
+            flag = flags.get((index, position))
+            if flag is not None:
+                notes.append(_note(len(notes) + 1, flag))
+                translation = f"⚠ {translation}[^{len(notes)}]"
+            lines.append(f"> {pair['source']}\n\n{translation}\n")
+        blocks.append("\n".join(lines))
+    footnotes = "\n" + "\n".join(notes) + "\n" if notes else ""
+    return "\n".join(blocks) + footnotes
+
+
+def _note(number: int, flag: dict[str, Any]) -> str:
+    """A footnote saying why a sentence was flagged, and its source."""
+    confidence = flag["confidence"]
+    sure = f", confidence {confidence:.2f}" if confidence is not None else ""
+    retried = ", after a retry" if flag["retried"] else ""
+    source = escaped(flag["source"])
+    return f"[^{number}]: {', '.join(flag['problems'])}{sure}{retried}. Source: {source}"
 
 
 def _marked_translation(text: str, flags: list[dict[str, Any]]) -> tuple[str, str]:
@@ -73,11 +127,7 @@ def _marked_translation(text: str, flags: list[dict[str, Any]]) -> tuple[str, st
         else:  # nothing to mark (an empty translation): the note still says where it was
             paragraphs[index] = paragraph + f" ⚠[^{number}]"
             cursors[index] = len(paragraphs[index])
-        confidence = flag["confidence"]
-        sure = f", confidence {confidence:.2f}" if confidence is not None else ""
-        retried = ", after a retry" if flag["retried"] else ""
-        source = _escaped(flag["source"])
-        notes.append(f"[^{number}]: {', '.join(flag['problems'])}{sure}{retried}. Source: {source}")
+        notes.append(_note(number, flag))
     return "\n\n".join(paragraphs), "\n" + "\n".join(notes) + "\n"
 
 
@@ -93,11 +143,12 @@ def render_json_line(result: Result) -> str:
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": render_text,
     "markdown": render_markdown,
+    "bilingual": render_bilingual,
     "json": render_json,
 }
-EXTENSIONS = {"text": ".txt", "markdown": ".md", "json": ".json"}
+EXTENSIONS = {"text": ".txt", "markdown": ".md", "bilingual": ".md", "json": ".json"}
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
     """Text shown as it is inside markdown: its markup characters escaped."""
     return _MARKUP.sub(r"\\\g<0>", text)

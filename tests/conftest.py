@@ -26,17 +26,23 @@ from tests.articles import FRENCH_ARTICLE
 from tests.tiny_models import build_tiny_models, write_tiny_config
 
 
+# The only addresses a test may connect to: servers the test itself started.
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
 class NetworkAccessError(BaseException):
     """A BaseException, so that no `except Exception` in a library can swallow it."""
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that opens an internet socket (local Unix sockets stay allowed)."""
+    """Fail any test that opens an internet socket (local Unix sockets and the loopback
+    address, where tests start their own HTTP servers, stay allowed)."""
     original_connect = socket.socket.connect
 
     def guarded_connect(self: socket.socket, address: object) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
+        local = isinstance(address, tuple) and address[0] in LOOPBACK
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not local:
             raise NetworkAccessError(f"test tried to connect to {address!r}")
         return original_connect(self, address)
 

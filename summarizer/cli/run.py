@@ -25,15 +25,24 @@ from summarizer.progress import Progress
 def article_options(command: Any) -> Any:
     """Inputs, outputs and routing, shared by `summarize` and `translate`."""
     options = [
-        click.argument("paths", nargs=-1, required=True, metavar="PATH..."),
+        click.argument("paths", nargs=-1, metavar="PATH..."),
+        click.option(
+            "--input-list",
+            metavar="FILE",
+            help="Read more inputs from FILE (- for stdin): one path or URL per line; blank "
+            "lines and lines starting with # are skipped; relative paths are taken from the "
+            "current folder. Always a batch run: give -o OUTDIR or --format json.",
+        ),
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["text", "markdown", "json"]),
+            type=click.Choice(["text", "markdown", "bilingual", "json"]),
             default="text",
             show_default=True,
-            help="text: the summary (translate: the English text); markdown: Summary and "
-            "Translation sections; json: everything (JSON Lines for several inputs on stdout).",
+            help="text: the summary (translate: the English text); markdown: title and "
+            "byline, Summary and Translation sections; bilingual: markdown pairing each "
+            "source sentence with its translation, paragraph by paragraph; json: everything "
+            "(JSON Lines for several inputs on stdout).",
         ),
         click.option(
             "-o",
@@ -43,7 +52,7 @@ def article_options(command: Any) -> Any:
             help="For one file: write to this file (an existing input, link or special "
             "file is refused; a FIFO or device is written into). For folders, several "
             "files, or a name ending in /: the output folder, mirroring the input tree "
-            "(OUTDIR/REL/NAME.txt|.md|.json).",
+            "(OUTDIR/REL/NAME.txt|.md|.json; a URL's output is OUTDIR/HOST/SLUG.EXT).",
         ),
         click.option(
             "--glob",
@@ -102,6 +111,15 @@ def check_options(command: Any) -> Any:
     return apply(options, command)
 
 
+def _no_digest(command: Any) -> Any:
+    return click.option(
+        "--no-digest",
+        is_flag=True,
+        help="Do not write OUTDIR/digest.md and OUTDIR/digest.csv, the overview of a folder "
+        "run: one entry per article (title, date, site, language, flags, summary).",
+    )(command)
+
+
 @cli.command()
 @article_options
 @click.option(
@@ -110,13 +128,15 @@ def check_options(command: Any) -> Any:
     metavar="NAME",
     help="A summarization model declared in models.toml, instead of [pipeline] summarizer.",
 )
+@_no_digest
 @reports_errors
 def summarize(**options: Any) -> None:
     """Translate articles to English when needed and summarize them.
 
-    PATH is a text file, - for stdin, or a folder (searched recursively). One file prints
-    its summary; folders and several files need -o OUTDIR (or --format json for JSON Lines
-    on stdout). A rerun skips documents whose output is current.
+    PATH is a file (text, saved web page, PDF or Word .docx), an http(s) URL, - for stdin,
+    or a folder (searched recursively). One input prints its summary; folders and several
+    inputs need -o OUTDIR (or --format json for JSON Lines on stdout), where a rerun skips
+    documents whose output is current and OUTDIR/digest.md and digest.csv list them all.
     """
     _process(summarize=True, **options)
 
@@ -127,10 +147,10 @@ def summarize(**options: Any) -> None:
 def translate(**options: Any) -> None:
     """Translate articles to English (English ones are passed through).
 
-    PATH is a text file, - for stdin, or a folder (searched recursively); see `summarize`
-    for how outputs are laid out.
+    PATH is a file (text, saved web page, PDF or Word .docx), an http(s) URL, - for stdin,
+    or a folder (searched recursively); see `summarize` for how outputs are laid out.
     """
-    _process(summarize=False, summarizer_name=None, **options)
+    _process(summarize=False, summarizer_name=None, no_digest=True, **options)
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,8 @@ class _Request:
 
     summarize: bool
     paths: tuple[str, ...]
+    input_list: str | None
+    no_digest: bool
     output_format: str
     output: str | None
     globs: tuple[str, ...]
@@ -163,8 +185,9 @@ def _process(**options: Any) -> None:
     if run.quiet:
         # Read by huggingface_hub when it is imported, which happens later if at all.
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    single = jobs.is_single(run.paths, run.output)
-    if "-" in run.paths and not single:
+    paths = run.paths + _listed(run.input_list, run.paths)
+    single = run.input_list is None and jobs.is_single(paths, run.output)
+    if "-" in paths and not single:
         raise click.UsageError("- (stdin) can only be used alone")
     if run.strict and run.no_checks:
         raise click.UsageError("--strict needs the checks: drop --no-checks")
@@ -191,12 +214,12 @@ def _process(**options: Any) -> None:
     )
     _install_sigterm_handler()
     try:
-        _check_paths(run.paths, run.output, single)
+        _check_paths(paths, run.output, single)
         if not single:
-            _check_folder_run(run.paths, run.output, run.output_format)
+            _check_folder_run(paths, run.output, run.output_format)
         jobs.run(
             summarizer,
-            run.paths,
+            paths,
             run.output,
             options,
             run.output_format,
@@ -204,10 +227,27 @@ def _process(**options: Any) -> None:
             emit=lambda text: echo(text, nl=False),
             globs=run.globs or jobs.DEFAULT_GLOBS,
             on_result=_FlagReport(single, run.verbose, run.quiet, progress),
+            digest=not run.no_digest,
         )
     finally:
         summarizer.close()
     _report(single, run.output, run.quiet, progress, run.strict)
+
+
+def _listed(input_list: str | None, paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The inputs --input-list names; none given at all is a usage error."""
+    if input_list is None:
+        if not paths:
+            raise click.UsageError("give a PATH (a file, folder, URL or -) or --input-list FILE")
+        return ()
+    if input_list == "-" and "-" in paths:
+        raise click.UsageError("standard input cannot be both the input list and an article")
+    listed = tuple(jobs.read_input_list(input_list))
+    if not listed and not paths:
+        raise InputError("the input list {path} names no input", path=input_list)
+    if "-" in listed:
+        raise InputError("the input list {path} names - (stdin): not an input", path=input_list)
+    return listed
 
 
 def _check_paths(paths: tuple[str, ...], output: str | None, single: bool) -> None:

@@ -16,6 +16,8 @@ process (the executor; a cluster one would sit beside it).
 """
 
 from summarizer.errors import OutputError
+from summarizer.jobs.digest import DIGEST_CSV, DIGEST_MARKDOWN, write_digest
+from summarizer.jobs.inputs import read_input_list, url_relatives
 from summarizer.jobs.local import run, run_plan, windows
 from summarizer.jobs.manifest import (
     JOURNAL,
@@ -43,6 +45,8 @@ from summarizer.jobs.paths import (
 
 __all__ = [
     "DEFAULT_GLOBS",
+    "DIGEST_CSV",
+    "DIGEST_MARKDOWN",
     "JOURNAL",
     "MANIFEST",
     "Job",
@@ -61,8 +65,11 @@ __all__ = [
     "output_names",
     "plan_jobs",
     "plan_run",
+    "read_input_list",
     "run",
     "run_fingerprint",
     "run_plan",
+    "url_relatives",
     "windows",
+    "write_digest",
 ]

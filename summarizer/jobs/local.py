@@ -11,6 +11,7 @@ from pathlib import Path
 from summarizer import files
 from summarizer.documents import STDIN, Document, read_document
 from summarizer.errors import OutputError, SummarizerError
+from summarizer.jobs.digest import digest_entry, write_digest
 from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
@@ -52,9 +53,10 @@ def run(
     read: Reader = read_document,
     window_size: int = 32,
     on_result: Callable[[Result], None] | None = None,
+    digest: bool = True,
 ) -> Plan:
-    """Run INPUTS (files, folders or "-") to OUTPUT (a name ending in "/" is a folder) as
-    `plan_run` lays them out; returns the plan that was run."""
+    """Run INPUTS (files, folders, URLs or "-") to OUTPUT (a name ending in "/" is a
+    folder) as `plan_run` lays them out; returns the plan that was run."""
     plan = plan_run(inputs, output, output_format, globs)
     run_plan(
         summarizer,
@@ -65,6 +67,7 @@ def run(
         read=read,
         window_size=window_size,
         on_result=on_result,
+        digest=digest,
     )
     return plan
 
@@ -79,12 +82,14 @@ def run_plan(
     read: Reader = read_document,
     window_size: int = 32,
     on_result: Callable[[Result], None] | None = None,
+    digest: bool = True,
 ) -> None:
     """Process every job; outputs go to files (whole or not at all) or to `emit`, and each
     result delivered to `on_result` too (to report its flags).
 
     In a folder run one document's failure is recorded and the others go on; a failure to
     write into OUTDIR stops the run, since every later document would fail the same way.
+    A folder run that summarizes writes its digest once every document is done (`digest`).
     """
     progress.total = len(plan.jobs) + len(plan.refused)
     single_output = plan.jobs[0].output if plan.single else None
@@ -122,6 +127,8 @@ def run_plan(
                 # The run's own failure (often the same unwritable folder) says more.
                 if failed is None:
                     raise
+    if manifest is not None and digest and options.summarize:
+        write_digest(plan.outdir, manifest.rows)
 
 
 @dataclass
@@ -165,6 +172,7 @@ class _Runner:
                     seconds=outcome.seconds,
                     flagged=outcome.flagged,
                     fingerprint=fingerprint,
+                    digest=digest_entry(outcome) if self.options.summarize else None,
                 )
             )
             if self.on_result is not None:
@@ -197,6 +205,7 @@ class _Runner:
                 segments=previous.segments,
                 flagged=previous.flagged,
                 fingerprint=fingerprint,
+                digest=previous.digest,
             )
         )
         return None

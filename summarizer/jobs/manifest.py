@@ -40,6 +40,9 @@ class Row:
     error: str | None = None
     # What the output was made from: input content, models, settings, format.
     fingerprint: str | None = None
+    # What the digest shows of a summarized document: title, title_translation, date,
+    # site, url, summary (see jobs/digest.py); None for a failure or a translation.
+    digest: dict[str, str | None] | None = None
 
 
 def run_fingerprint(summarizer: Summarizer, options: RunOptions, output_format: str) -> str:

@@ -15,9 +15,11 @@ from pathlib import Path
 from summarizer import files
 from summarizer.documents import STDIN, Document
 from summarizer.errors import InputError, OutputError, SummarizerError
+from summarizer.jobs.inputs import RESERVED, split_urls, url_relatives
 from summarizer.output import EXTENSIONS
+from summarizer.sources import is_url
 
-DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm")
+DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm", "*.pdf", "*.docx")
 # The longest file name most file systems take, in bytes (NAME_MAX), when the output
 # folder cannot be asked.
 NAME_MAX = 255
@@ -25,9 +27,9 @@ NAME_MAX = 255
 
 @dataclass(frozen=True)
 class Job:
-    """One input file and where its output goes."""
+    """One input (a file, or an http(s) URL as a string) and where its output goes."""
 
-    source: Path
+    source: Path | str
     # Relative to Plan.outdir; with no outdir, the output file itself; None: `emit`.
     output: Path | None
 
@@ -40,7 +42,7 @@ class Plan:
     # Where the outputs and manifest.jsonl go. None: one file's output goes to its
     # Job.output (a file) or to `emit`, and many documents go to `emit` as JSON Lines.
     outdir: Path | None = None
-    # "text", "markdown", "json", or "jsonl" (one line per document, for `emit`).
+    # "text", "markdown", "bilingual", "json", or "jsonl" (one line per document, for `emit`).
     output_format: str = "text"
     # One document: its failure is raised, not recorded.
     single: bool = False
@@ -66,7 +68,7 @@ def is_single(inputs: Sequence[str | Path], output: str | Path | None) -> bool:
 def check_inputs(inputs: Sequence[str | Path]) -> None:
     """Fail with one line if an input named does not exist."""
     for path in inputs:
-        if str(path) != STDIN and not os.path.lexists(path):
+        if str(path) != STDIN and not is_url(str(path)) and not os.path.lexists(path):
             raise InputError("no such file or folder: {path}", path=path)
 
 
@@ -98,13 +100,15 @@ def plan_run(
             raise InputError(
                 f"{{path}} is {problem}", path=source, hint="pipe it to standard input (-)"
             )
-        job = Job(Path(source), None if output is None else Path(output))
+        job = Job(
+            source if is_url(source) else Path(source), None if output is None else Path(output)
+        )
         return Plan(jobs=[job], output_format=output_format, single=True)
-    paths = [Path(path) for path in inputs]
+    urls, paths = split_urls(list(inputs))
     if output is not None:
-        plan = plan_jobs(paths, Path(output), globs, output_format)
+        plan = plan_jobs(paths, Path(output), globs, output_format, urls=urls)
     else:
-        plan = Plan(output_format="jsonl")
+        plan = Plan(output_format="jsonl", jobs=[Job(url, None) for url in urls])
         for source, _relative in _candidates(paths, globs, None, plan):
             plan.jobs.append(Job(source, None))
     if not plan.jobs and not plan.refused:
@@ -176,10 +180,11 @@ def _candidates(
 
 def output_names(relatives: list[Path], extension: str) -> list[Path]:
     """Each input's output: NAME.EXT in place of NAME.SUFFIX, except where two inputs of one
-    folder would get the same one; then each of those whose suffix is not EXT keeps it
-    (`x.html` -> `x.html.txt` beside `x.txt` -> `x.txt`)."""
+    folder would get the same one, or the run's own digest or manifest name; then each of
+    those whose suffix is not EXT keeps it (`x.html` -> `x.html.txt` beside `x.txt` ->
+    `x.txt`; `digest.txt` -> `digest.txt.md`)."""
     plain = [relative.with_name(relative.stem + extension) for relative in relatives]
-    taken = Counter(plain)
+    taken = Counter(plain) + Counter(Path(name) for name in RESERVED)
     return [
         relative.with_name(relative.name + extension)
         if taken[output] > 1 and relative.suffix != extension
@@ -189,15 +194,23 @@ def output_names(relatives: list[Path], extension: str) -> list[Path]:
 
 
 def plan_jobs(
-    paths: list[Path], outdir: Path, globs: tuple[str, ...], output_format: str = "text"
+    paths: list[Path],
+    outdir: Path,
+    globs: tuple[str, ...],
+    output_format: str = "text",
+    *,
+    urls: Sequence[str] = (),
 ) -> Plan:
-    """Map every input to OUTDIR/REL/NAME.EXT, refusing any that would be unsafe."""
+    """Map every input to OUTDIR/REL/NAME.EXT (a URL to OUTDIR/HOST/SLUG.EXT, see
+    jobs/inputs.py), refusing any that would be unsafe."""
     plan = Plan(outdir=outdir, output_format=output_format)
-    inputs = _candidates(paths, globs, outdir, plan)
+    inputs: list[tuple[Path | str, Path]] = list(zip(urls, url_relatives(list(urls)), strict=True))
+    inputs += _candidates(paths, globs, outdir, plan)
     names = output_names([relative for _, relative in inputs], EXTENSIONS[output_format])
     outdir_real = os.path.realpath(outdir)
-    input_files = {os.path.realpath(source) for source, _ in inputs}
-    input_ids = {_identity(source) for source, _ in inputs} - {None}
+    local = [source for source, _ in inputs if isinstance(source, Path)]
+    input_files = {os.path.realpath(source) for source in local}
+    input_ids = {_identity(source) for source in local} - {None}
     name_max = _name_max(outdir)
     claimed: dict[Path, Path] = {}
     for (source, _), relative in zip(inputs, names, strict=True):
