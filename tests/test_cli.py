@@ -280,8 +280,12 @@ def test_models_pull_accepts_local_folders_and_reports_hub_failures(tiny_config,
     assert unknown.exit_code == 1 and "unknown model 'nope'" in unknown.stderr
 
 
-def test_network_guard_fails_any_internet_connection():
+def test_network_guard_fails_any_internet_connection_but_loopback():
     from tests.conftest import NetworkAccessError
 
+    # 192.0.2.0/24 is reserved for documentation: nothing is sent, the guard refuses first.
     with pytest.raises(NetworkAccessError):
+        socket.create_connection(("192.0.2.1", 9), timeout=1)
+    # The loopback address reaches the guard's other side: refused by the OS, not the guard.
+    with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", 9), timeout=1)
