@@ -76,7 +76,7 @@ def read_document(
     name = "standard input" if source == STDIN else source
     raw = _read_stdin(max_bytes) if source == STDIN else _read_file(source, max_bytes)
     if len(raw) > max_bytes:
-        raise _too_large(name, max_bytes)
+        raise too_large(name, max_bytes)
     by_name = Path(source).suffix.lower() in HTML_SUFFIXES
     # latin-1 decodes any bytes: enough to see an ASCII-compatible page's first tag.
     text = decode(raw, name, html=by_name or looks_like_html(raw[:4096].decode("latin-1")))
@@ -96,7 +96,7 @@ def parse_text(
 ) -> Document:
     """An article given as a string: plain text, or HTML (recognised by its first tag)."""
     if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
-        raise _too_large(name, max_bytes)
+        raise too_large(name, max_bytes)
     text = text.removeprefix("\ufeff")
     return _parse(
         text,
@@ -180,7 +180,8 @@ def _check_regular(mode: int, source: str) -> None:
         raise InputError(f"{{path}} is {files.kind_of(mode)}, not an article file", path=source)
 
 
-def _too_large(name: str, max_bytes: int) -> InputError:
+def too_large(name: str, max_bytes: int) -> InputError:
+    """The error for an input over the size limit; fetch.py says the same of a web address."""
     return InputError(
         f"{{path}} is larger than {_size(max_bytes)}, the input size limit: not an article",
         path=name,
