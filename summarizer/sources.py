@@ -9,7 +9,6 @@ byte past the size limit, so a huge input costs nothing to refuse.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from summarizer.errors import InputError
 from summarizer.metadata import Metadata
 
 STDIN = "-"
-_URL = re.compile(r"https?://[^\s/?#@]*@?[^\s/?#@]+(?:[/?#]\S*)?\Z", re.I)
 # What a file's name says it holds.
 SUFFIX_KINDS = {
     ".html": "html",
@@ -48,7 +46,9 @@ class Source:
 
 def is_url(text: str) -> bool:
     """An http:// or https:// address (with a host, no whitespace): fetched, not opened."""
-    return bool(_URL.match(text))
+    from summarizer.fetch import is_url as fetchable
+
+    return fetchable(text)
 
 
 def read_source(source: str, max_bytes: int, fetch_settings: object | None = None) -> Source:

@@ -25,7 +25,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from tests.articles import FRENCH_ARTICLE
 from tests.tiny_models import build_tiny_models, write_tiny_config
 
-
 # The only addresses a test may connect to: servers the test itself started.
 LOOPBACK = {"127.0.0.1", "::1"}
 

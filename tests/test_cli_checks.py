@@ -149,8 +149,8 @@ def test_a_folder_run_records_flags_in_the_manifest_and_counts_documents_with_fl
 
 
 def test_markdown_notes_show_the_source_as_text_not_markup():
-    from summarizer.output import render_markdown
     from summarizer.metadata import Metadata
+    from summarizer.output import render_markdown
     from summarizer.pipeline import Result
 
     flag = {

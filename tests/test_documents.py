@@ -178,7 +178,11 @@ def test_saved_page_gives_its_title_and_article_paragraphs_in_order(tmp_path):
 
 def test_saved_page_gives_its_metadata(tmp_path):
     metadata = read_document(write(tmp_path, "article.html", page().encode())).metadata
-    assert (metadata.title, metadata.author, metadata.site) == (TITLE, "Jeanne Martin", "Le Journal")
+    assert (metadata.title, metadata.author, metadata.site) == (
+        TITLE,
+        "Jeanne Martin",
+        "Le Journal",
+    )
     assert metadata.date == "2024-03-03"
     assert (metadata.url, metadata.language) == ("https://journal.example/ecoles.html", "fr")
 
