@@ -17,6 +17,7 @@ from summarizer.errors import ConfigError, LanguageError
 
 if TYPE_CHECKING:
     from summarizer.checks import Thresholds
+    from summarizer.fetch import FetchSettings
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
@@ -192,6 +193,20 @@ class Config:
     # Threads each model may use; None: $SUMMARIZER_THREADS, $OMP_NUM_THREADS, or the
     # number of physical cores (see engine.thread_count).
     threads: int | None = None
+    # A URL input: seconds its whole download may take (redirects and waits included), and
+    # how many times an answer "429 Too Many Requests" or "503" is waited out and retried.
+    fetch_timeout: float = 60.0
+    fetch_retries: int = 3
+
+    def fetch_settings(self) -> FetchSettings:
+        """The limits of a URL input's download."""
+        from summarizer.fetch import FetchSettings
+
+        return FetchSettings(
+            connect_timeout=min(10.0, self.fetch_timeout),
+            total_timeout=self.fetch_timeout,
+            retries=self.fetch_retries,
+        )
 
     def with_engine(self, engine: str | None) -> Config:
         """The same config with every model run by `engine` (--engine); None changes nothing."""

@@ -88,6 +88,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             table="pipeline",
             key="max_input_bytes",
         )
+    fetch_timeout = pipeline.get("fetch_timeout", 60.0)
+    fetch_retries = pipeline.get("fetch_retries", 3)
+    _check_range(fetch_timeout, 0.1, 3600, path, "fetch_timeout", "seconds")
+    _check_range(fetch_retries, 0, 10, path, "fetch_retries", "retries")
     summarizer = pipeline.get("summarizer")
     if summarizer is None:
         raise ConfigError(
@@ -117,7 +121,19 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         models=models,
         max_input_bytes=max_input_bytes,
         threads=threads,
+        fetch_timeout=float(fetch_timeout),
+        fetch_retries=fetch_retries,
     )
+
+
+def _check_range(value: float, low: float, high: float, path: Path, key: str, unit: str) -> None:
+    if not low <= value <= high:
+        raise ConfigError(
+            f"must be at least {low:g} and at most {high:g} {unit}",
+            path=path,
+            table="pipeline",
+            key=key,
+        )
 
 
 def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:

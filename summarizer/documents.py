@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from summarizer import boilerplate
 from summarizer.config import DEFAULT_MAX_INPUT_BYTES
@@ -25,6 +26,9 @@ from summarizer.decoding import decode
 from summarizer.errors import InputError
 from summarizer.metadata import Metadata, clean, iso_date
 from summarizer.sources import STDIN, SUFFIX_KINDS, Source, read_source, too_large
+
+if TYPE_CHECKING:
+    from summarizer.fetch import FetchSettings
 
 __all__ = ["STDIN", "Document", "parse_text", "read_bytes", "read_document"]
 
@@ -75,7 +79,7 @@ def read_document(
     keep_boilerplate: bool = False,
     max_bytes: int = DEFAULT_MAX_INPUT_BYTES,
     summarize: bool = True,
-    fetch_settings: object | None = None,
+    fetch_settings: FetchSettings | None = None,
 ) -> Document:
     """The article in a file, on stdin ("-") or at an http(s) URL: plain text, a web page,
     a PDF or a Word file.

@@ -246,7 +246,8 @@ class Summarizer:
         if isinstance(text, bytes):
             return read_bytes(text, article.name, **settings)
         if isinstance(text, os.PathLike) or is_url(text):
-            return read_document(os.fspath(text), **settings)
+            fetch = self.config.fetch_settings()
+            return read_document(os.fspath(text), fetch_settings=fetch, **settings)
         return parse_text(text, name=article.name, **settings)
 
     def _finish(self, item: _Prepared, options: RunOptions, flags: list[Flag]) -> Result:

@@ -13,11 +13,15 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from summarizer import files
 from summarizer.errors import InputError
 from summarizer.metadata import Metadata
+
+if TYPE_CHECKING:
+    from summarizer.fetch import FetchSettings
 
 STDIN = "-"
 # What a file's name says it holds.
@@ -51,7 +55,7 @@ def is_url(text: str) -> bool:
     return fetchable(text)
 
 
-def read_source(source: str, max_bytes: int, fetch_settings: object | None = None) -> Source:
+def read_source(source: str, max_bytes: int, fetch_settings: FetchSettings | None = None) -> Source:
     """The bytes of a file, of stdin ("-") or of a URL: at most `max_bytes` + 1 of them."""
     if source == STDIN:
         return Source(_read_stdin(max_bytes), "standard input")
@@ -61,7 +65,7 @@ def read_source(source: str, max_bytes: int, fetch_settings: object | None = Non
     return Source(_read_file(source, max_bytes), source, kind)
 
 
-def _read_url(url: str, max_bytes: int, settings: object | None) -> Source:
+def _read_url(url: str, max_bytes: int, settings: FetchSettings | None) -> Source:
     from summarizer.fetch import FetchSettings, fetch
 
     fetched = fetch(url, max_bytes=max_bytes, settings=settings or FetchSettings())

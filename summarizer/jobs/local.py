@@ -186,6 +186,7 @@ class _Runner:
                 keep_boilerplate=self.options.keep_boilerplate,
                 max_bytes=self.summarizer.config.max_input_bytes,
                 summarize=self.options.summarize,
+                fetch_settings=self.summarizer.config.fetch_settings(),
             )
         except SummarizerError as exc:
             self._fail(job, exc)
