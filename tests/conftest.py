@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from tests.articles import FRENCH_ARTICLE
+from tests.http_server import LocalServer, running_server
 from tests.tiny_models import build_tiny_models, write_tiny_config
 
 # The only addresses a test may connect to: servers the test itself started.
@@ -116,3 +118,10 @@ def article(tmp_path: Path) -> Path:
     path = tmp_path / "article.txt"
     path.write_text(FRENCH_ARTICLE, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A local HTTP server (127.0.0.1 only) with no routes yet; it stops with the test."""
+    with running_server() as started:
+        yield started

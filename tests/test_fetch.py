@@ -9,15 +9,12 @@ from __future__ import annotations
 import email.utils
 import gzip
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import urllib3.util.connection
 
-from summarizer.documents import too_large
 from summarizer.errors import InputError
 from summarizer.fetch import (
     DOCX,
@@ -27,6 +24,8 @@ from summarizer.fetch import (
     is_url,
     proxy_for,
 )
+from summarizer.sources import too_large
+from tests.http_server import reply
 
 PAGE = b"<!DOCTYPE html><html><head><title>Le titre</title></head><body><p>Texte.</p></body></html>"
 PROXY_VARIABLES = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
@@ -40,56 +39,6 @@ def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.upper(), raising=False)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # teardown does not wait for a handler still sleeping
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.routes: dict[str, Callable[[_Handler], None]] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.stop = threading.Event()
-
-    def url(self, path: str, scheme: str = "http") -> str:
-        return f"{scheme}://127.0.0.1:{self.server_address[1]}{path}"
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hung up on a slow handler is the point of some tests
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_GET(self) -> None:
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.requests.append((self.path, headers))
-        route = self.server.routes.get(self.path)
-        if route is None:
-            reply(self, 404, b"not found", {"Content-Type": "text/plain"})
-        else:
-            route(self)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def reply(
-    handler: BaseHTTPRequestHandler,
-    status: int,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-) -> None:
-    handler.send_response(status)
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    if "Content-Length" not in (headers or {}):
-        handler.send_header("Content-Length", str(len(body)))
-    handler.send_header("Connection", "close")
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
 def page(body: bytes = PAGE, content_type: str | None = "text/html", **headers: str):
     """A route answering 200 with `body`."""
     if content_type is not None:
@@ -101,18 +50,6 @@ def page(body: bytes = PAGE, content_type: str | None = "text/html", **headers: 
 
 def redirect(location: str, status: int = 302):
     return lambda handler: reply(handler, status, b"", {"Location": location})
-
-
-@pytest.fixture
-def server() -> Iterator[_Server]:
-    server = _Server()
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server
-    server.stop.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def failure(url: str, **kwargs) -> InputError:

@@ -228,6 +228,7 @@ def _process(**options: Any) -> None:
             globs=run.globs or jobs.DEFAULT_GLOBS,
             on_result=_FlagReport(single, run.verbose, run.quiet, progress),
             digest=not run.no_digest,
+            batch=not single,
         )
     finally:
         summarizer.close()

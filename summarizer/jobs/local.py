@@ -54,10 +54,12 @@ def run(
     window_size: int = 32,
     on_result: Callable[[Result], None] | None = None,
     digest: bool = True,
+    batch: bool = False,
 ) -> Plan:
     """Run INPUTS (files, folders, URLs or "-") to OUTPUT (a name ending in "/" is a
-    folder) as `plan_run` lays them out; returns the plan that was run."""
-    plan = plan_run(inputs, output, output_format, globs)
+    folder) as `plan_run` lays them out (`batch`: as many documents, even one); returns the
+    plan that was run."""
+    plan = plan_run(inputs, output, output_format, globs, batch=batch)
     run_plan(
         summarizer,
         plan,

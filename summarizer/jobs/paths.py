@@ -89,11 +89,14 @@ def plan_run(
     output: str | Path | None,
     output_format: str,
     globs: tuple[str, ...] = DEFAULT_GLOBS,
+    *,
+    batch: bool = False,
 ) -> Plan:
     """One input file to OUTPUT (a file; None: `emit`), or every input file to
     OUTPUT/REL/NAME.EXT (OUTPUT is then a folder), or, without OUTPUT, each document as a
-    JSON line to `emit`. Nothing found at all is an error."""
-    if is_single(inputs, output):
+    JSON line to `emit`. `batch`: never the first, even for one input (an input list).
+    Nothing found at all is an error."""
+    if not batch and is_single(inputs, output):
         source = str(inputs[0])
         problem = None if source == STDIN else unusable(source)
         if problem is not None:

@@ -1,0 +1,186 @@
+"""URL inputs and input lists, as a user runs them: against a local server on 127.0.0.1
+that the test starts (never another address)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from summarizer.jobs import output_names, url_relatives
+from summarizer.options import RunOptions
+from summarizer.pipeline import Summarizer
+from tests.articles import french_article
+from tests.fakes import FakeModel
+from tests.http_server import reply
+from tests.processes import invoke
+
+TITLE = "Le port de commerce sera agrandi"
+
+
+def news_page(body: str = french_article(11)) -> bytes:
+    paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in body.split("\n\n"))
+    return (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{TITLE} | La Gazette</title>"
+        '<meta name="author" content="Jeanne Roux">'
+        '<meta property="article:published_time" content="2024-06-02T07:30:00+02:00">'
+        '<meta property="og:site_name" content="La Gazette"></head><body>'
+        "<nav><a href='/'>Accueil</a> <a href='/eco'>Économie</a></nav>"
+        f"<article><h1>{TITLE}</h1>{paragraphs}</article></body></html>"
+    ).encode()
+
+
+def serve(server, path: str, body: bytes, content_type: str = "text/html; charset=utf-8"):
+    server.routes[path] = lambda handler: reply(handler, 200, body, {"Content-Type": content_type})
+    return server.url(path)
+
+
+def test_a_url_is_fetched_and_read_like_a_saved_page(server, tiny_config):
+    url = serve(server, "/eco/port.html", news_page())
+    result = invoke("summarize", url, "--format", "json", "--config", tiny_config, "-q")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["input"] == url
+    metadata = data["metadata"]
+    assert (metadata["title"], metadata["author"]) == (TITLE, "Jeanne Roux")
+    assert metadata["date"] == "2024-06-02" and metadata["url"] == url
+    assert (metadata["site"], metadata["language"]) == ("La Gazette", "fr")
+    assert data["title_translation"] and data["source_language"] == "fr"
+    assert data["source_text"] == french_article(11).strip()
+    (path, headers), *_ = server.requests
+    assert path == "/eco/port.html" and headers["user-agent"].startswith("summarizer/")
+
+
+@pytest.fixture
+def quick_config(tiny_config, tmp_path):
+    """The tiny config with a download limit of half a second."""
+    text = tiny_config.read_text(encoding="utf-8")
+    quick = tmp_path / "quick.toml"
+    quick.write_text(text.replace("[pipeline]\n", "[pipeline]\nfetch_timeout = 0.5\n", 1))
+    return quick
+
+
+def slow(handler):
+    time.sleep(3)
+    reply(handler, 200, b"late", {"Content-Type": "text/plain"})
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (None, "cannot fetch {url}: HTTP 404 Not Found"),
+        (slow, "cannot fetch {url}: took longer than 0.5 s"),
+        ("loop", "cannot fetch {url}: more than 5 redirects"),
+    ],
+    ids=["404", "timeout", "redirect-loop"],
+)
+def test_a_failed_fetch_is_one_line_and_exit_1(server, quick_config, route, message):
+    url = server.url("/article")
+    if route == "loop":
+        server.routes["/article"] = lambda h: reply(h, 302, b"", {"Location": "/other"})
+        server.routes["/other"] = lambda h: reply(h, 302, b"", {"Location": "/article"})
+    elif route is not None:
+        server.routes["/article"] = route
+    started = time.monotonic()
+    result = invoke("summarize", url, "--config", quick_config)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {message.format(url=url)}\n"
+    assert time.monotonic() - started < 3
+
+
+def test_an_input_list_mixes_urls_and_files_and_reruns_as_up_to_date(
+    server, tiny_config, tmp_path
+):
+    first = serve(server, "/eco/port.html", news_page())
+    second = serve(server, "/article?id=42", news_page(french_article(12)))
+    local = tmp_path / "local.txt"
+    local.write_text(french_article(13), encoding="utf-8")
+    listing = tmp_path / "inputs.txt"
+    listing.write_text(f"# today's reading\n{first}\n\n  {second}  \nlocal.txt\n")
+    out = tmp_path / "out"
+    command = ["translate", "--input-list", listing, "-o", out, "--config", tiny_config, "-q"]
+    result = invoke(*command, "--no-checks")
+    assert result.exit_code == 0, result.output
+    host = f"127.0.0.1_{server.server_address[1]}"
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*.txt"))
+    assert written == [f"{host}/article-id-42.txt", f"{host}/eco-port.txt", "local.txt"]
+    before = {path: path.stat().st_mtime_ns for path in out.rglob("*.txt")}
+    result = invoke(*command, "--no-checks")
+    assert result.exit_code == 0, result.output
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*.txt")} == before
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [row["status"] for row in rows] == ["up_to_date"] * 3
+    # The page changes: its output is made again, the others stay.
+    serve(server, "/eco/port.html", news_page(french_article(14)))
+    result = invoke(*command, "--no-checks")
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert {row["input"]: row["status"] for row in rows} == {
+        first: "written",
+        second: "up_to_date",
+        "local.txt": "up_to_date",
+    }
+
+
+def test_an_input_list_on_stdin(server, tiny_config, tmp_path):
+    url = serve(server, "/a.html", news_page())
+    result = invoke(
+        "translate", "--input-list", "-", "--format", "json", "--config", tiny_config, "-q",
+        "--no-checks", input=f"{url}\n# done\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert json.loads(line)["metadata"]["url"] == url
+
+
+def test_input_list_mistakes_are_one_line(tmp_path, tiny_config):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing yet\n\n")
+    result = invoke("translate", "--input-list", empty, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: the input list {empty} names no input\n"
+    result = invoke("translate", "--input-list", tmp_path / "absent.txt", "-o", tmp_path / "o")
+    assert result.exit_code == 1 and "cannot read the input list" in result.stderr
+    result = invoke("translate", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "give a PATH" in result.stderr
+
+
+def test_url_output_names_are_unique_and_stay_inside_outdir():
+    urls = [
+        "https://news.example/politique/2024/05/01/reforme_123.html",
+        "http://news.example:8080/",
+        "http://news.example/a/b",
+        "http://news.example/a/b/",
+        "http://news.example/../../etc/passwd",
+        "https://digest.md/x",
+        "http://news.example/" + "x" * 400,
+    ]
+    names = output_names(url_relatives(urls), ".md")
+    assert [str(name) for name in names[:2]] == [
+        "news.example/politique-2024-05-01-reforme_123.md",
+        "news.example_8080/index.md",
+    ]
+    assert len(set(names)) == len(names)
+    for name in names:
+        assert len(name.parts) == 2 and not name.name.startswith(".")
+        assert ".." not in name.parts and len(name.name.encode()) <= 255
+    assert names[5].parts[0] == "digest.md_"
+
+
+def test_the_library_reads_urls_paths_and_bytes(server, tiny_config, tmp_path):
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
+    options = RunOptions(summarize=False, checks=False)
+    url = serve(server, "/p.html", news_page())
+    saved = tmp_path / "p.html"
+    saved.write_bytes(news_page())
+    from_url = summarizer.run(url, options)
+    from_path = summarizer.run(saved, options)
+    from_bytes = summarizer.run(news_page(), options, name="p.html")
+    assert from_url.input == url and from_path.input == str(saved)
+    assert from_url.metadata.url == url and from_path.metadata.url is None
+    for result in (from_url, from_path, from_bytes):
+        assert result.metadata.title == TITLE
+        assert result.source_text == french_article(11).strip()
+    assert Path(from_bytes.input).name == "p.html"
