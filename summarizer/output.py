@@ -33,8 +33,12 @@ def english_text(result: Result) -> str:
 
 
 def render_text(result: Result) -> str:
-    """The summary; for a translation-only run, the English text."""
-    return (result.summary if result.summary is not None else english_text(result)) + "\n"
+    """The summary; for a translation-only run, the English text, under its English title
+    when it has one."""
+    if result.summary is not None:
+        return result.summary + "\n"
+    title = result.title_translation or result.metadata.title
+    return (f"{title}\n\n" if title else "") + english_text(result) + "\n"
 
 
 def render_markdown(result: Result) -> str:

@@ -417,7 +417,7 @@ def corpus_files(tmp_path: Path) -> dict[str, Path]:
         (
             ["summarize", "{news}", "--reference-suffix", ".txt"],
             1,
-            "Error: no input files matched *.txt *.text *.html *.htm in {news} "
+            "Error: no input files matched *.txt *.text *.html *.htm *.pdf *.docx in {news} "
             "(files ending in .txt are references)",
         ),
     ],

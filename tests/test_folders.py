@@ -35,7 +35,7 @@ def outputs(outdir: Path) -> dict[str, str]:
     return {
         str(path.relative_to(outdir)): path.read_text(encoding="utf-8")
         for path in sorted(outdir.rglob("*"))
-        if path.is_file() and path.name != "manifest.jsonl"
+        if path.is_file() and path.name not in ("manifest.jsonl", "digest.md", "digest.csv")
     }
 
 

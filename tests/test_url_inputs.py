@@ -91,9 +91,7 @@ def test_a_failed_fetch_is_one_line_and_exit_1(server, quick_config, route, mess
     assert time.monotonic() - started < 3
 
 
-def test_an_input_list_mixes_urls_and_files_and_reruns_as_up_to_date(
-    server, tiny_config, tmp_path
-):
+def test_an_input_list_mixes_urls_and_files_and_reruns_as_up_to_date(server, tiny_config, tmp_path):
     first = serve(server, "/eco/port.html", news_page())
     second = serve(server, "/article?id=42", news_page(french_article(12)))
     local = tmp_path / "local.txt"
