@@ -63,6 +63,11 @@ _NOT_TEXT.add(_MC_FALLBACK)
 _SPACES = {_W + tag for tag in ("tab", "br", "cr")}
 
 
+# A Word file whose parts unpack to more than this is a zip bomb, not an article (a
+# 300-page report's document.xml is a few MiB).
+MAX_DOCX_UNPACKED = 256 * 1024 * 1024
+
+
 def sniff(raw: bytes, name: str) -> str | None:
     """The format of `raw`: "pdf" when it starts with %PDF-, "docx" when it is a zip
     holding word/document.xml; else the one the name's suffix claims (.pdf, .docx), so
@@ -226,8 +231,12 @@ def _open_docx(raw: bytes, name: str) -> tuple[Any, dict[str, str], Metadata]:
         problem = "{path} is an old binary Word file (.doc) or a password-protected one"
         hint = "save it as .docx, without a password, and read that"
         raise InputError(problem, path=name, hint=hint)
-    if not _has_word_document(raw):
+    unpacked = _unpacked_size(raw)
+    if unpacked is None:
         problem = "{path} is not a readable Word document: it is not a .docx archive"
+        raise InputError(problem, path=name)
+    if unpacked > MAX_DOCX_UNPACKED:
+        problem = f"{{path}} unpacks to more than {MAX_DOCX_UNPACKED >> 20} MiB: not an article"
         raise InputError(problem, path=name)
     import docx
     from docx.exceptions import PythonDocxError
@@ -310,13 +319,21 @@ def _title_index(blocks: list[tuple[str, str]], core_title: str | None) -> int |
 
 
 def _has_word_document(raw: bytes) -> bool:
+    return _unpacked_size(raw) is not None
+
+
+def _unpacked_size(raw: bytes) -> int | None:
+    """What a Word archive's parts declare they unpack to (zipfile never reads past a
+    part's declared size), or None when `raw` is not one."""
     if not raw.startswith(b"PK"):
-        return False
+        return None
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            return "word/document.xml" in archive.namelist()
+            if "word/document.xml" not in archive.namelist():
+                return None
+            return sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
+        return None
 
 
 def _title(value: Any) -> str | None:

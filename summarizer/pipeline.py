@@ -138,11 +138,12 @@ class Summarizer:
         a path, bytes (with `name`, a file name whose suffix says .pdf, .docx or .html when
         the bytes do not), or a Document. `name` is what messages and the result call it
         (default: the path or URL, else "<text>")."""
-        if name is None:
-            given = os.fspath(text) if isinstance(text, os.PathLike) else text
-            name = (
-                given if isinstance(given, str) and (given is not text or is_url(given)) else None
-            )
+        if name is None and isinstance(text, os.PathLike):
+            name = os.fspath(text)
+        elif name is None and isinstance(text, str) and is_url(text):
+            from summarizer.fetch import without_credentials
+
+            name = without_credentials(text)
         (outcome,) = self.run_batch([Article(name or "<text>", text)], options)
         if isinstance(outcome, SummarizerError):
             raise outcome

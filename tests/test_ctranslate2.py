@@ -441,6 +441,8 @@ def test_torch_engine_runs_with_the_configured_threads(tiny_config, monkeypatch)
         torch.set_num_threads(before)
 
 
+# Child processes that import the whole package, several times: about 10 s each.
+@pytest.mark.slow
 def test_cached_rerun_imports_no_engine(tmp_path, tiny_config):
     article = tmp_path / "article.txt"
     article.write_text(FRENCH_ARTICLE, encoding="utf-8")
@@ -457,6 +459,8 @@ def test_cached_rerun_imports_no_engine(tmp_path, tiny_config):
     assert json.loads(cached.stdout)["summary"] == json.loads(cold.stdout)["summary"]
 
 
+# Child processes that import the whole package, several times: about 10 s each.
+@pytest.mark.slow
 def test_a_converted_model_runs_without_importing_torch(tmp_path, tiny_config):
     """Once converted, a ctranslate2 run loads its tokenizers by their known classes and
     starts translating without importing torch (a second of every start)."""

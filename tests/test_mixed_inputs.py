@@ -54,9 +54,7 @@ def saved_page() -> str:
     )
 
 
-def test_a_folder_of_every_input_kind_gives_four_outputs_a_digest_and_exit_1(
-    tmp_path, tiny_config
-):
+def test_a_folder_of_every_input_kind_gives_four_outputs_a_digest_and_exit_1(tmp_path, tiny_config):
     folder = tmp_path / "press"
     folder.mkdir()
     (folder / "gare.pdf").write_bytes(text_pdf())

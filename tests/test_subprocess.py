@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.articles import FRENCH_ARTICLE
 from tests.processes import imported_modules
 
@@ -18,6 +20,8 @@ def run_summarizer(args, cwd, extra_env=None):
     )
 
 
+# Child processes that import the whole package, several times: about 10 s.
+@pytest.mark.slow
 def test_cached_rerun_imports_neither_torch_transformers_nor_the_detector(tmp_path, tiny_config):
     article = tmp_path / "article.txt"
     article.write_text(FRENCH_ARTICLE, encoding="utf-8")

@@ -182,3 +182,19 @@ def test_the_library_reads_urls_paths_and_bytes(server, tiny_config, tmp_path):
         assert result.metadata.title == TITLE
         assert result.source_text == french_article(11).strip()
     assert Path(from_bytes.input).name == "p.html"
+
+
+def test_a_password_in_a_url_is_never_shown_or_written(server, tiny_config, tmp_path):
+    good = serve(server, "/a.html", news_page()).replace("http://", "http://reader:s3cret@")
+    missing = server.url("/gone.html").replace("http://", "http://reader:s3cret@")
+    out = tmp_path / "out"
+    result = invoke("summarize", good, missing, "-o", out, "--config", tiny_config)
+    assert result.exit_code == 1
+    assert "s3cret" not in result.output and "reader" not in result.output
+    assert "cannot fetch http://127.0.0.1" in result.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert "s3cret" not in path.read_text(encoding="utf-8"), path
+    single = invoke("translate", good, "--format", "json", "--config", tiny_config, "-q")
+    assert "s3cret" not in single.output
+    assert json.loads(single.stdout)["input"] == good.replace("reader:s3cret@", "")

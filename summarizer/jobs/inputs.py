@@ -94,3 +94,12 @@ def split_urls(inputs: list[str | Path]) -> tuple[list[str], list[Path]]:
     urls = [str(item) for item in inputs if isinstance(item, str) and is_url(item)]
     paths = [Path(item) for item in inputs if not (isinstance(item, str) and is_url(item))]
     return urls, paths
+
+
+def shown(source: str | Path) -> str:
+    """What an input is called in messages, the manifest and results: a URL without the
+    user:password@ it may carry."""
+    from summarizer.fetch import without_credentials
+
+    text = str(source)
+    return without_credentials(text) if isinstance(source, str) and is_url(text) else text

@@ -12,6 +12,7 @@ from summarizer import files
 from summarizer.documents import STDIN, Document, read_document
 from summarizer.errors import OutputError, SummarizerError
 from summarizer.jobs.digest import digest_entry, write_digest
+from summarizer.jobs.inputs import shown
 from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
@@ -115,7 +116,7 @@ def run_plan(
     failed: BaseException | None = None
     try:
         for source, reason in plan.refused:
-            runner.record(Row(str(source), None, "failed", error=reason))
+            runner.record(Row(shown(source), None, "failed", error=reason))
         for window in windows(plan.jobs, window_size):
             runner.window(window)
     except BaseException as exc:
@@ -151,7 +152,7 @@ class _Runner:
         pending = [item for item in map(self._prepare, window) if item is not None]
         if not pending:
             return
-        articles = [Article(files.printable(job.source), doc) for job, doc, _ in pending]
+        articles = [Article(files.printable(shown(job.source)), doc) for job, doc, _ in pending]
         outcomes = self.summarizer.run_batch(articles, self.options)
         for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
             if isinstance(outcome, SummarizerError):
@@ -164,7 +165,7 @@ class _Runner:
             stats = outcome.stats["translation"]
             self.record(
                 Row(
-                    str(job.source),
+                    shown(job.source),
                     _output_name(job),
                     "written",
                     source_language=outcome.source_language,
@@ -201,7 +202,7 @@ class _Runner:
             return job, document, fingerprint
         self.record(
             Row(
-                str(job.source),
+                shown(job.source),
                 _output_name(job),
                 "up_to_date",
                 source_language=previous.source_language,
@@ -250,7 +251,7 @@ class _Runner:
         """One document failed: a single document's run fails; a folder run goes on."""
         if self.plan.single:
             raise error
-        self.record(Row(str(job.source), _output_name(job), "failed", error=str(error)), error)
+        self.record(Row(shown(job.source), _output_name(job), "failed", error=str(error)), error)
 
     def record(self, row: Row, error: SummarizerError | None = None) -> None:
         """Count and keep `row`; a failure is said in one line that names the input once:
