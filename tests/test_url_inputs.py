@@ -198,3 +198,19 @@ def test_a_password_in_a_url_is_never_shown_or_written(server, tiny_config, tmp_
     single = invoke("translate", good, "--format", "json", "--config", tiny_config, "-q")
     assert "s3cret" not in single.output
     assert json.loads(single.stdout)["input"] == good.replace("reader:s3cret@", "")
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding"),
+    [("iso-8859-1", "utf-8"), ("utf-8", "cp1252"), (None, "cp1252"), ("x-unknown", "utf-8")],
+    ids=["latin1-declared-utf8-sent", "utf8-declared-cp1252-sent", "none-cp1252", "unknown"],
+)
+def test_a_wrong_or_missing_charset_declaration_still_reads_the_page(server, declared, encoding):
+    from summarizer.documents import read_document
+
+    body = news_page().decode("utf-8").replace('<meta charset="utf-8">', "")
+    content_type = "text/html" + (f"; charset={declared}" if declared else "")
+    url = serve(server, "/p.html", body.encode(encoding), content_type)
+    document = read_document(url)
+    assert document.title == TITLE
+    assert document.text == french_article(11).strip()
