@@ -109,6 +109,8 @@ def _from_source(
 ) -> Document:
     if len(found.body) > max_bytes:
         raise too_large(found.name, max_bytes)
+    if not found.body:
+        raise _empty(found.name, summarize)
     kind = found.kind
     if kind not in ("pdf", "docx"):
         from summarizer.formats import sniff
