@@ -121,6 +121,8 @@ def _from_source(
 
         extract = extract_pdf if kind == "pdf" else extract_docx
         paragraphs, metadata = extract(found.body, found.name)
+        if sum(len(paragraph.encode()) for paragraph in paragraphs) > max_bytes:
+            raise too_large(found.name, max_bytes, text=True)
         blocks = [[paragraph] for paragraph in paragraphs]
         document = _clean(blocks, found.name, keep_boilerplate, summarize, page=False)
         return replace(document, metadata=_with_fetch(metadata, found.metadata))
@@ -177,11 +179,20 @@ def _parse(
             blocks, name, keep_boilerplate, summarize, lines_are_paragraphs=lines_are_paragraphs
         )
     metadata, paragraphs, removed = extract_html(text)
-    if paragraphs and paragraphs[0] == metadata.title:
+    if paragraphs and _same_words(paragraphs[0], metadata.title):
         paragraphs = paragraphs[1:]  # the page's heading: the title, not the body
     blocks = [[paragraph] for paragraph in paragraphs]
     document = _clean(blocks, name, keep_boilerplate, summarize, page=True)
     return replace(document, metadata=metadata, removed=removed + document.removed)
+
+
+def _same_words(text: str, title: str | None) -> bool:
+    """TEXT says the title, in any case and punctuation (a heading that repeats it)."""
+    return title is not None and _words_of(text) == _words_of(title)
+
+
+def _words_of(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def _empty(name: str, summarize: bool) -> InputError:

@@ -344,8 +344,11 @@ def _sniff(body: bytes, url: str) -> str | None:
     """What a body sent without a useful type is, by its first bytes; None if unreadable."""
     if body.startswith(b"%PDF-"):
         return "pdf"
-    if body.startswith(b"PK\x03\x04") and urlsplit(url).path.lower().endswith(".docx"):
-        return "docx"
+    if body.startswith(b"PK\x03\x04"):
+        from summarizer.formats import sniff
+
+        # A Word file (a zip holding word/document.xml), or one the address calls .docx.
+        return sniff(body, urlsplit(url).path)
     if looks_like_html(body[:4096].decode("latin-1")):
         return "html"
     try:

@@ -164,9 +164,10 @@ def read_text(path: str | Path) -> str | None:
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
     except OSError:
         return None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):  # a folder opens too, but reads fail
+        os.close(handle)
+        return None
     with os.fdopen(handle, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            return None
         return stream.read().decode("utf-8", "replace")
 
 

@@ -233,7 +233,8 @@ def _open_docx(raw: bytes, name: str) -> tuple[Any, dict[str, str], Metadata]:
         raise InputError(problem, path=name, hint=hint)
     unpacked = _unpacked_size(raw)
     if unpacked is None:
-        problem = "{path} is not a readable Word document: it is not a .docx archive"
+        what = "has no word/document.xml" if _is_zip(raw) else "is not a .docx archive"
+        problem = f"{{path}} is not a readable Word document: it {what}"
         raise InputError(problem, path=name)
     if unpacked > MAX_DOCX_UNPACKED:
         problem = f"{{path}} unpacks to more than {MAX_DOCX_UNPACKED >> 20} MiB: not an article"
@@ -320,6 +321,14 @@ def _title_index(blocks: list[tuple[str, str]], core_title: str | None) -> int |
 
 def _has_word_document(raw: bytes) -> bool:
     return _unpacked_size(raw) is not None
+
+
+def _is_zip(raw: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)):
+            return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
 
 
 def _unpacked_size(raw: bytes) -> int | None:

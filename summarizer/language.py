@@ -24,6 +24,9 @@ TASK = "language"
 # be reliable and the detector is sure: short lines ("M. Martin a rappelé.") are often
 # misread, and a wrong language would send the paragraph to the wrong translator.
 MIN_PARAGRAPH_WORDS = 6
+# A document's own language is read from its first characters: plenty for the detector,
+# and a very long text (a 500-page report) neither slows it down nor blurs its answer.
+DOCUMENT_SAMPLE = 20_000
 MIN_PARAGRAPH_CONFIDENCE = 0.9
 
 Detection = tuple[str, float]  # (ISO 639-1 code, confidence between 0 and 1)

@@ -13,6 +13,10 @@ from summarizer.pipeline import Result
 
 # What markdown would read as markup in a note: emphasis, links, footnotes, code, HTML.
 _MARKUP = re.compile(r"[\\`*_\[\]<>#|~]")
+# A line that starts like a list item: "1. ", "2) ", "- ", "+ ".
+_LIST_START = re.compile(r"^(\s*\d*)([.)+-])(?=\s)")
+# Characters that reorder the text around them when displayed.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 __all__ = [
     "EXTENSIONS",
@@ -81,23 +85,28 @@ def render_heading(result: Result) -> str:
 def render_bilingual(result: Result) -> str:
     """Each source sentence as a quote, its translation under it, paragraph by paragraph,
     so that a quote can be checked against the original; a flagged sentence carries a ⚠
-    and a footnote saying why. Every sentence appears once, in the source's order."""
-    flags = {
-        (f["paragraph"], f["sentence"]): f for f in (result.checks or {}).get("translation", [])
-    }
+    and a footnote saying why. Every sentence appears once, in the source's order, and both
+    sides are shown as text (markup escaped), so what renders is what the source says."""
+    checks = result.checks or {"translation": []}
+    flags = {(flag["paragraph"], flag["sentence"]): flag for flag in checks["translation"]}
     blocks = [heading] if (heading := render_heading(result)) else []
+    if result.summary is not None:
+        blocks.append("## Summary\n\n" + result.summary + "\n")
+        blocks.append("## Source and translation\n")
     notes = []
     for index, pairs in enumerate(result.sentences):
         lines = [f"**¶ {index + 1}**\n"]
         for position, pair in enumerate(pairs):
             translation = pair["translation"]
             if translation is None:
-                translation = "*(not translated)*" if pair["source"].strip() else ""
+                shown = "*(not translated)*" if pair["source"].strip() else ""
+            else:
+                shown = escaped(translation)
             flag = flags.get((index, position))
             if flag is not None:
                 notes.append(_note(len(notes) + 1, flag))
-                translation = f"⚠ {translation}[^{len(notes)}]"
-            lines.append(f"> {pair['source']}\n\n{translation}\n")
+                shown = f"⚠ {shown}[^{len(notes)}]"
+            lines.append(f"> {escaped(pair['source'])}\n\n{shown}\n")
         blocks.append("\n".join(lines))
     footnotes = "\n" + "\n".join(notes) + "\n" if notes else ""
     return "\n".join(blocks) + footnotes
@@ -154,5 +163,9 @@ EXTENSIONS = {"text": ".txt", "markdown": ".md", "bilingual": ".md", "json": ".j
 
 
 def escaped(text: str) -> str:
-    """Text shown as it is inside markdown: its markup characters escaped."""
-    return _MARKUP.sub(r"\\\g<0>", text)
+    """Text shown as it is inside markdown: its markup characters escaped, a list marker
+    that opens it too ("1." "-" "+"), and its bidirectional controls shown as codes, so
+    that they cannot reorder what the reader sees."""
+    text = _MARKUP.sub(r"\\\g<0>", text)
+    text = _LIST_START.sub(lambda match: match.group(1) + "\\" + match.group(2), text)
+    return _BIDI.sub(lambda match: f"<U+{ord(match.group()):04X}>".replace("<", "\\<"), text)

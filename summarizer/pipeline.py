@@ -23,8 +23,9 @@ from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs, parse_text, read_bytes, read_document
 from summarizer.engines import Model, ensure_all_present, load_model, thread_count
-from summarizer.errors import CacheWarning, SummarizerError
+from summarizer.errors import CacheWarning, InputError, SummarizerError
 from summarizer.language import (
+    DOCUMENT_SAMPLE,
     Detector,
     cached_detector,
     detect_languages,
@@ -140,10 +141,10 @@ class Summarizer:
         (default: the path or URL, else "<text>")."""
         if name is None and isinstance(text, os.PathLike):
             name = os.fspath(text)
-        elif name is None and isinstance(text, str) and is_url(text):
+        elif name is None and isinstance(text, str) and is_url(text.strip()):
             from summarizer.fetch import without_credentials
 
-            name = without_credentials(text)
+            name = without_credentials(text.strip())
         (outcome,) = self.run_batch([Article(name or "<text>", text)], options)
         if isinstance(outcome, SummarizerError):
             raise outcome
@@ -223,7 +224,7 @@ class Summarizer:
             language = options.source_language
             languages = [language] * len(paragraphs)
         else:
-            language = self._detect([document.text])[0][0]
+            language = self._detect([document.text[:DOCUMENT_SAMPLE]])[0][0]
             languages = paragraph_languages(
                 paragraphs, language, self._detect, supported=self.config.serves
             )
@@ -239,6 +240,11 @@ class Summarizer:
         text = article.text
         if isinstance(text, Document):
             return text
+        if isinstance(text, bytearray | memoryview):
+            text = bytes(text)
+        if not isinstance(text, str | bytes | os.PathLike):
+            kind = type(text).__name__
+            raise TypeError(f"an article is a str, bytes, a path or a Document, not {kind}")
         settings = {
             "keep_boilerplate": options.keep_boilerplate,
             "max_bytes": self.config.max_input_bytes,
@@ -246,9 +252,15 @@ class Summarizer:
         }
         if isinstance(text, bytes):
             return read_bytes(text, article.name, **settings)
-        if isinstance(text, os.PathLike) or is_url(text):
+        if isinstance(text, os.PathLike) or is_url(text.strip()):
             fetch = self.config.fetch_settings()
-            return read_document(os.fspath(text), fetch_settings=fetch, **settings)
+            return read_document(os.fspath(text).strip(), fetch_settings=fetch, **settings)
+        if len(text) < 4096 and not any(c.isspace() for c in text) and os.path.isfile(text):
+            raise InputError(
+                "{path} is the name of a file, not an article's text",
+                path=text,
+                hint="pass pathlib.Path(name) to read the file",
+            )
         return parse_text(text, name=article.name, **settings)
 
     def _finish(self, item: _Prepared, options: RunOptions, flags: list[Flag]) -> Result:

@@ -119,10 +119,16 @@ def _check_regular(mode: int, source: str) -> None:
         raise InputError(f"{{path}} is {files.kind_of(mode)}, not an article file", path=source)
 
 
-def too_large(name: str, max_bytes: int) -> InputError:
-    """The error for an input over the size limit, whatever it came from."""
+def too_large(name: str, max_bytes: int, *, text: bool = False) -> InputError:
+    """The error for an input over the size limit, whatever it came from (`text`: the text
+    a PDF or Word file holds, which may be larger than the file)."""
+    what = (
+        f"holds more than {_size(max_bytes)} of text"
+        if text
+        else (f"is larger than {_size(max_bytes)}")
+    )
     return InputError(
-        f"{{path}} is larger than {_size(max_bytes)}, the input size limit: not an article",
+        f"{{path}} {what}, the input size limit: not an article",
         path=name,
         hint="raise [pipeline] max_input_bytes in models.toml to allow it",
     )

@@ -4,6 +4,8 @@ that the test starts (never another address)."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -136,13 +138,77 @@ def test_an_input_list_on_stdin(server, tiny_config, tmp_path):
 def test_input_list_mistakes_are_one_line(tmp_path, tiny_config):
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing yet\n\n")
-    result = invoke("translate", "--input-list", empty, "-o", tmp_path / "out")
-    assert result.exit_code == 1
-    assert result.stderr == f"Error: the input list {empty} names no input\n"
-    result = invoke("translate", "--input-list", tmp_path / "absent.txt", "-o", tmp_path / "o")
-    assert result.exit_code == 1 and "cannot read the input list" in result.stderr
+    cases = [
+        (["--input-list", empty, "-o", "out"], f"the input list {empty} names no input"),
+        (["--input-list", "absent.txt", "-o", "out"], "no such input list: absent.txt"),
+        (["--input-list", tmp_path, "-o", "out"],
+         f"the input list {tmp_path} is a folder, not a file"),
+        (["--input-list", empty.with_name("nul.txt"), "-o", "out"],
+         f"the input list {empty.with_name('nul.txt')} is binary, not one path or URL per line"),
+    ]  # fmt: skip
+    empty.with_name("nul.txt").write_bytes(b"a.txt\x00\nb.txt\n")
+    for args, message in cases:
+        result = invoke("translate", *args, "--config", tiny_config)
+        assert (result.exit_code, result.stderr) == (1, f"Error: {message}\n")
     result = invoke("translate", "-o", tmp_path / "out")
     assert result.exit_code == 2 and "give a PATH" in result.stderr
+    (tmp_path / "a.txt").write_text(french_article(1))
+    result = invoke("translate", "--input-list", "-", "--config", tiny_config, input="a.txt\n")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: an input list is a batch run: give -o OUTDIR")
+
+
+def test_an_input_list_is_read_as_the_os_gives_names(tmp_path, tiny_config):
+    """A byte-order mark, CRLF, a name that is not UTF-8, an entry twice, a missing one,
+    a malformed URL with a password: the missing and malformed fail alone, the rest run."""
+    odd = os.fsdecode(b"caf\xe9.txt")
+    for name in ("a.txt", odd):
+        (tmp_path / name).write_text(french_article(2), encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(
+        b"\xef\xbb\xbfa.txt\r\ncaf\xe9.txt\r\n./a.txt\r\nmissing.txt\r\n"
+        b"http://reader:s3cret@127.0.0.1:0/x\r\n"
+    )
+    out = tmp_path / "out"
+    result = invoke(
+        "translate", "--input-list", listing, "-o", out, "--config", tiny_config, "--no-checks"
+    )
+    assert result.exit_code == 1, result.output
+    assert "s3cret" not in result.output
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    statuses = {row["input"]: row["status"] for row in rows}
+    assert statuses == {
+        "a.txt": "written",
+        "caf\\xe9.txt": "written",
+        "missing.txt": "failed",
+        "http://127.0.0.1:0/x": "failed",
+    }
+    failure = next(row for row in rows if row["input"] == "http://127.0.0.1:0/x")
+    assert failure["error"] == "it is not a valid http:// or https:// address"
+    assert (out / os.fsdecode(b"caf\xe9.txt")).is_file()
+
+
+def test_an_input_list_from_a_pipe(tmp_path, tiny_config):
+    (tmp_path / "a.txt").write_text(french_article(3), encoding="utf-8")
+    fifo = tmp_path / "list.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("a.txt\n"), daemon=True)
+    writer.start()
+    result = invoke(
+        "translate", "--input-list", fifo, "-o", tmp_path / "out", "--config", tiny_config,
+        "--no-checks", "-q",
+    )  # fmt: skip
+    writer.join(5)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "a.txt").is_file()
+
+
+def test_a_malformed_url_is_one_line_without_its_password(tmp_path):
+    for url in ("http://bob:s3cret@127.0.0.1:99999/x", "http://bob:s3cret@127.0.0.1/a b"):
+        result = invoke("summarize", url)
+        assert result.exit_code == 1
+        shown = url.replace("bob:s3cret@", "")
+        assert result.stderr == f"Error: {shown} is not a valid http:// or https:// address\n"
 
 
 def test_url_output_names_are_unique_and_stay_inside_outdir():
@@ -214,3 +280,29 @@ def test_a_wrong_or_missing_charset_declaration_still_reads_the_page(server, dec
     document = read_document(url)
     assert document.title == TITLE
     assert document.text == french_article(11).strip()
+
+
+def test_a_word_file_sent_as_octet_stream_is_read(server, tmp_path):
+    from summarizer.documents import read_document
+    from tests.test_formats import make_docx
+
+    raw = make_docx(lambda document: document.add_paragraph(french_article(4)))
+    url = serve(server, "/download?id=7", raw, "application/octet-stream")
+    assert read_document(url).text == " ".join(french_article(4).split())
+
+
+def test_the_library_takes_a_url_line_bytearray_and_refuses_a_file_name(
+    server, tiny_config, tmp_path
+):
+    from summarizer.errors import InputError
+
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
+    options = RunOptions(summarize=False, checks=False)
+    url = serve(server, "/p.html", news_page())
+    assert summarizer.run(f" {url}\n", options).metadata.url == url
+    assert summarizer.run(bytearray(news_page()), options).metadata.title == TITLE
+    (tmp_path / "p.html").write_bytes(news_page())
+    with pytest.raises(InputError, match="is the name of a file, not an article's text"):
+        summarizer.run("p.html", options)
+    with pytest.raises(TypeError, match="not int"):
+        summarizer.run(5, options)

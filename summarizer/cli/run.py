@@ -214,9 +214,10 @@ def _process(**options: Any) -> None:
     )
     _install_sigterm_handler()
     try:
-        _check_paths(paths, run.output, single)
+        # A listed input that is missing fails alone, in the manifest; a named one at once.
+        _check_paths(run.paths, run.output, single)
         if not single:
-            _check_folder_run(paths, run.output, run.output_format)
+            _check_folder_run(paths, run.output, run.output_format, listed=bool(run.input_list))
         jobs.run(
             summarizer,
             paths,
@@ -244,10 +245,11 @@ def _listed(input_list: str | None, paths: tuple[str, ...]) -> tuple[str, ...]:
     if input_list == "-" and "-" in paths:
         raise click.UsageError("standard input cannot be both the input list and an article")
     listed = tuple(jobs.read_input_list(input_list))
+    shown = "standard input" if input_list == "-" else input_list
     if not listed and not paths:
-        raise InputError("the input list {path} names no input", path=input_list)
+        raise InputError("the input list {path} names no input", path=shown)
     if "-" in listed:
-        raise InputError("the input list {path} names - (stdin): not an input", path=input_list)
+        raise InputError("the input list {path} names - (stdin): not an input", path=shown)
     return listed
 
 
@@ -263,15 +265,20 @@ def _check_paths(paths: tuple[str, ...], output: str | None, single: bool) -> No
         raise click.BadParameter(exc.describe(), param_hint="-o") from exc
 
 
-def _check_folder_run(paths: tuple[str, ...], output: str | None, output_format: str) -> None:
-    """Folders and several files need an output folder, or JSON Lines on stdout."""
+def _check_folder_run(
+    paths: tuple[str, ...], output: str | None, output_format: str, *, listed: bool
+) -> None:
+    """Folders, several files and input lists need an output folder, or JSON Lines."""
     if output is None:
         if output_format == "json":
             return
-        what = "{path} is a folder" if len(paths) == 1 else "several inputs"
+        if listed:
+            what = "an input list is a batch run"
+        else:
+            what = "{path} is a folder" if len(paths) == 1 else "several inputs"
         raise InputError(
             f"{what}: give -o OUTDIR for the outputs, or --format json for JSON Lines on stdout",
-            path=paths[0] if len(paths) == 1 else None,
+            path=paths[0] if len(paths) == 1 and not listed else None,
         )
     if os.path.exists(output) and not os.path.isdir(output):
         shown = printable(output)

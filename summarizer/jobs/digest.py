@@ -11,6 +11,7 @@ not rewritten.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,15 +64,17 @@ def write_digest(outdir: Path, rows: Iterable[Row]) -> None:
         DIGEST_MARKDOWN: render_markdown_digest(entries, failed),
         DIGEST_CSV: render_csv_digest(entries),
     }
-    for name, content in contents.items():
-        if files.read_text(outdir / name) == content:
-            continue
-        try:
-            files.write_atomically(name, content, root=outdir)
-        except files.RefusedPath as exc:
-            raise OutputError(exc.filename, exc.strerror or str(exc)) from exc
-        except OSError as exc:
-            raise OutputError.from_os_error(outdir, exc, folder=True) from exc
+    try:
+        # Both places checked first: the two files are written together or not at all.
+        for name in contents:
+            files.safe_target(outdir, name)
+        for name, content in contents.items():
+            if files.read_text(outdir / name) != content:
+                files.write_atomically(name, content, root=outdir)
+    except files.RefusedPath as exc:
+        raise OutputError(exc.filename, exc.strerror or str(exc)) from exc
+    except OSError as exc:
+        raise OutputError.from_os_error(outdir, exc, folder=True) from exc
 
 
 def _has_output(row: Row) -> bool:
@@ -79,9 +82,25 @@ def _has_output(row: Row) -> bool:
 
 
 def _order(row: Row) -> tuple[Any, ...]:
+    """Dated entries first, by the moment they name (a day alone is its midnight, UTC),
+    then by the title shown."""
     entry = row.digest or {}
     title = entry.get("title_translation") or entry.get("title") or ""
-    return (entry.get("date") is None, entry.get("date") or "", title.casefold(), row.input)
+    moment = _moment(entry.get("date"))
+    return (moment is None, moment or _EPOCH, title.casefold(), row.input)
+
+
+_EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+
+
+def _moment(date: str | None) -> dt.datetime | None:
+    if not date:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(date)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def render_markdown_digest(entries: list[Row], failed: list[Row]) -> str:

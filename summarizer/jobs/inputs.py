@@ -10,13 +10,14 @@ one run that would share a name: names never collide and never leave OUTDIR.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 import re
 import sys
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from summarizer import files
 from summarizer.errors import InputError
 from summarizer.sources import STDIN, is_url
 
@@ -31,18 +32,48 @@ URL_SUFFIX = ".url"
 
 
 def read_input_list(source: str) -> list[str]:
-    """The paths and URLs a list file (or stdin, "-") names: one per line; blank lines and
-    lines starting with # are skipped, and the spaces around an entry ignored."""
+    """The paths and URLs a list (a file, a pipe, or stdin for "-") names: one per line;
+    blank lines and lines starting with # are skipped, the spaces around an entry and a
+    leading byte-order mark ignored, and an entry listed twice (or a path spelled two ways,
+    `a.txt` and `./a.txt`) read once. Lines are bytes, like file names: a name that is not
+    UTF-8 is kept as the OS gives it."""
+    raw = _list_bytes(source)
+    shown = "standard input" if source == STDIN else source
+    if b"\x00" in raw:
+        problem = "the input list {path} is binary, not one path or URL per line"
+        raise InputError(problem, path=shown)
+    entries: list[str] = []
+    seen: set[str] = set()
+    for line in raw.removeprefix(codecs.BOM_UTF8).splitlines():
+        entry = os.fsdecode(line).strip()
+        key = entry if looks_like_url(entry) else os.path.normpath(entry)
+        if entry and not entry.startswith("#") and key not in seen:
+            seen.add(key)
+            entries.append(entry)
+    return entries
+
+
+def _list_bytes(source: str) -> bytes:
+    """A list's bytes; a pipe or FIFO is read too (`--input-list <(find ...)`)."""
     if source == STDIN:
         if sys.stdin is None:
             raise InputError("{path} is closed: there is no input list", path="standard input")
-        text = sys.stdin.read()
-    else:
-        text = files.read_text(source)
-        if text is None:
-            raise InputError("cannot read the input list {path}", path=source)
-    entries = [line.strip() for line in text.splitlines()]
-    return [entry for entry in entries if entry and not entry.startswith("#")]
+        return sys.stdin.buffer.read()
+    try:
+        with open(source, "rb") as stream:
+            return stream.read()
+    except FileNotFoundError as exc:
+        raise InputError("no such input list: {path}", path=source) from exc
+    except IsADirectoryError as exc:
+        raise InputError("the input list {path} is a folder, not a file", path=source) from exc
+    except OSError as exc:
+        problem = f"cannot read the input list {{path}}: {exc.strerror or exc}"
+        raise InputError(problem, path=source) from exc
+
+
+def looks_like_url(text: str) -> bool:
+    """Meant as a web address: it starts with http:// or https://, valid or not."""
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def url_relatives(urls: list[str]) -> list[Path]:
@@ -60,7 +91,7 @@ def url_relatives(urls: list[str]) -> list[Path]:
 
 def _url_name(url: str) -> PurePosixPath:
     parts = urlsplit(url)
-    host = _safe(parts.hostname or "") or "_"
+    host = _safe((parts.hostname or "").replace(":", "_")) or "_"  # an IPv6 address too
     if host in RESERVED:
         host += "_"
     try:
@@ -89,11 +120,27 @@ def _digest(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
-def split_urls(inputs: list[str | Path]) -> tuple[list[str], list[Path]]:
-    """(URLs, paths) among INPUTS, each in its order."""
-    urls = [str(item) for item in inputs if isinstance(item, str) and is_url(item)]
-    paths = [Path(item) for item in inputs if not (isinstance(item, str) and is_url(item))]
-    return urls, paths
+def split_urls(inputs: list[str | Path]) -> tuple[list[str], list[Path], list[str]]:
+    """(URLs, paths, malformed URLs) among INPUTS, each in its order: an input meant as a
+    web address that is not a valid one is never read as a file name."""
+    urls: list[str] = []
+    paths: list[Path] = []
+    malformed: list[str] = []
+    for item in inputs:
+        if not (isinstance(item, str) and looks_like_url(item)):
+            paths.append(Path(item))
+        else:
+            (urls if is_url(item) else malformed).append(item)
+    return urls, paths, malformed
+
+
+def malformed_url(text: str) -> InputError:
+    """The error for an input meant as a web address that is not one (its password hidden)."""
+    from summarizer.fetch import without_credentials
+
+    return InputError(
+        "{path} is not a valid http:// or https:// address", path=without_credentials(text)
+    )
 
 
 def shown(source: str | Path) -> str:
@@ -102,4 +149,4 @@ def shown(source: str | Path) -> str:
     from summarizer.fetch import without_credentials
 
     text = str(source)
-    return without_credentials(text) if isinstance(source, str) and is_url(text) else text
+    return without_credentials(text) if isinstance(source, str) and looks_like_url(text) else text

@@ -15,7 +15,13 @@ from pathlib import Path
 from summarizer import files
 from summarizer.documents import STDIN, Document
 from summarizer.errors import InputError, OutputError, SummarizerError
-from summarizer.jobs.inputs import RESERVED, split_urls, url_relatives
+from summarizer.jobs.inputs import (
+    RESERVED,
+    looks_like_url,
+    malformed_url,
+    split_urls,
+    url_relatives,
+)
 from summarizer.output import EXTENSIONS
 from summarizer.sources import is_url
 
@@ -37,8 +43,8 @@ class Job:
 @dataclass
 class Plan:
     jobs: list[Job] = field(default_factory=list)
-    # Inputs refused before any work: (path, reason).
-    refused: list[tuple[Path, str]] = field(default_factory=list)
+    # Inputs refused before any work: (path or URL, reason).
+    refused: list[tuple[Path | str, str]] = field(default_factory=list)
     # Where the outputs and manifest.jsonl go. None: one file's output goes to its
     # Job.output (a file) or to `emit`, and many documents go to `emit` as JSON Lines.
     outdir: Path | None = None
@@ -68,6 +74,8 @@ def is_single(inputs: Sequence[str | Path], output: str | Path | None) -> bool:
 def check_inputs(inputs: Sequence[str | Path]) -> None:
     """Fail with one line if an input named does not exist."""
     for path in inputs:
+        if isinstance(path, str) and looks_like_url(path) and not is_url(path):
+            raise malformed_url(path)
         if str(path) != STDIN and not is_url(str(path)) and not os.path.lexists(path):
             raise InputError("no such file or folder: {path}", path=path)
 
@@ -107,13 +115,15 @@ def plan_run(
             source if is_url(source) else Path(source), None if output is None else Path(output)
         )
         return Plan(jobs=[job], output_format=output_format, single=True)
-    urls, paths = split_urls(list(inputs))
+    urls, paths, malformed = split_urls(list(inputs))
     if output is not None:
         plan = plan_jobs(paths, Path(output), globs, output_format, urls=urls)
     else:
         plan = Plan(output_format="jsonl", jobs=[Job(url, None) for url in urls])
         for source, _relative in _candidates(paths, globs, None, plan):
             plan.jobs.append(Job(source, None))
+    for text in malformed:
+        plan.refused.append((text, malformed_url(text).problem.replace("{path} ", "it ")))
     if not plan.jobs and not plan.refused:
         where = " ".join(files.printable(path) for path in paths)
         raise InputError(f"no input files matched {' '.join(globs)} in {where}")
