@@ -14,7 +14,7 @@ from summarizer.pipeline import Result
 # What markdown would read as markup in a note: emphasis, links, footnotes, code, HTML.
 _MARKUP = re.compile(r"[\\`*_\[\]<>#|~]")
 # A line that starts like a list item: "1. ", "2) ", "- ", "+ ".
-_LIST_START = re.compile(r"^(\s*\d*)([.)+-])(?=\s)")
+_LIST_START = re.compile(r"^(\s*\d*)([.)+-])(?=\s|$)")
 # Characters that reorder the text around them when displayed.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 

@@ -38,7 +38,7 @@ def test_each_sentence_appears_once_in_order_beside_its_translation(summarizer):
     assert quoted(rendered) == sentences
     # The fake translator answers "[sentence]": each translation right under its source.
     for sentence in sentences:
-        assert f"> {sentence}\n\n[{sentence}]\n" in rendered
+        assert f"> {sentence}\n\n\\[{sentence}\\]\n" in rendered
     assert rendered.count("**¶ ") == 3
 
 
@@ -110,3 +110,29 @@ def test_bilingual_from_the_command_line_pairs_all_thirty_sentences(tmp_path, ti
     assert result.exit_code == 0, result.output
     sentences = [s for p in ARTICLE.split("\n\n") for s in split_sentences(p.strip(), "fr")]
     assert quoted(result.stdout) == sentences
+
+
+def test_summarize_bilingual_puts_the_summary_first(tiny_config):
+    from tests.fakes import FakeSummarizer
+
+    def loader(spec, _=None):
+        return FakeSummarizer(spec) if spec.task == "summarization" else FakeModel(spec)
+
+    summarizer = Summarizer(tiny_config, model_loader=loader)
+    result = summarizer.run(ARTICLE, RunOptions(checks=False))
+    rendered = render_bilingual(result)
+    assert rendered.startswith("## Summary\n\n" + result.summary + "\n")
+    assert rendered.index("## Source and translation") < rendered.index("> ")
+
+
+def test_both_sides_show_as_text_not_markup(summarizer):
+    text = (
+        "1. Le conseil a voté *vite* un [texte](http://x) de loi.\n\n"
+        "<script>alert(1)</script> Le maire a parlé \u202e à la presse."
+    )
+    result = summarizer.run(text, RunOptions(summarize=False, checks=False, source_language="fr"))
+    rendered = render_bilingual(result)
+    assert "> 1\\.\n" in rendered  # a sentence of its own, that would start a list
+    assert "> Le conseil a voté \\*vite\\* un \\[texte\\](http://x) de loi." in rendered
+    assert "<script>" not in rendered and "\u202e" not in rendered
+    assert "\\<U+202E>" in rendered

@@ -177,3 +177,33 @@ def test_digest_cells_cannot_run_as_spreadsheet_formulas_or_markup(summarizer, t
     assert row["title"] == "'" + title
     markdown = (out / "digest.md").read_text(encoding="utf-8")
     assert "<script>" not in markdown and "\\<script\\>" in markdown
+
+
+def test_a_folder_where_a_digest_goes_is_one_line_and_neither_file_is_written(
+    summarizer, corpus, tmp_path
+):
+    from summarizer.errors import OutputError
+
+    out = tmp_path / "out"
+    (out / "digest.csv").mkdir(parents=True)
+    with pytest.raises(OutputError, match=r"digest.csv: it is a folder") as caught:
+        run(summarizer, corpus, out)
+    assert "\n" not in str(caught.value)
+    assert not (out / "digest.md").exists()
+    assert (out / "manifest.jsonl").exists() and (out / "early.md").exists()
+
+
+def test_dates_sort_by_the_moment_they_name_across_time_zones():
+    from summarizer.jobs.digest import _order
+    from summarizer.jobs.manifest import Row
+
+    def row(name, date):
+        return Row(name, name, "written", digest={"date": date, "title": name})
+
+    rows = [
+        row("tokyo", "2024-06-02T08:00:00+09:00"),  # 23:00 UTC the day before
+        row("paris", "2024-06-02T07:00:00+02:00"),  # 05:00 UTC
+        row("day", "2024-06-01"),  # midnight UTC
+        row("none", None),
+    ]
+    assert [r.input for r in sorted(rows, key=_order)] == ["day", "tokyo", "paris", "none"]

@@ -413,3 +413,30 @@ def test_the_empty_input_message_names_what_the_text_was_for(tmp_path):
         read_document(path, summarize=False)
     with pytest.raises(InputError, match=r"is empty: there is no text to translate$"):
         parse_text(" ", summarize=False)
+
+
+def test_a_heading_that_repeats_the_title_in_other_case_and_punctuation_is_not_body(tmp_path):
+    html = (
+        '<!DOCTYPE html><html><head><meta property="og:title" content="Le port : agrandi">'
+        "</head><body><article>"
+        "<h1>Le port agrandi</h1>"
+        + "".join(f"<p>{p}</p>" for p in PAGE_PARAGRAPHS)
+        + "</article></body></html>"
+    )
+    document = read_document(write(tmp_path, "p.html", html.encode()))
+    assert document.title == "Le port : agrandi"
+    assert document.paragraphs[0] == " ".join(PAGE_PARAGRAPHS[0].split())
+
+
+def test_text_extracted_from_a_word_file_is_held_to_the_size_limit(tmp_path):
+    from tests.test_formats import make_docx
+
+    def build(document):
+        for _ in range(400):
+            for paragraph in PAGE_PARAGRAPHS:
+                document.add_paragraph(paragraph)
+
+    path = write(tmp_path, "long.docx", make_docx(build))
+    size = os.path.getsize(path)
+    with pytest.raises(InputError, match=r"holds more than .* of text, the input size limit"):
+        read_document(path, max_bytes=size)  # the file fits; the text it unpacks to does not

@@ -549,3 +549,11 @@ def test_docx_that_unpacks_to_a_huge_size_is_refused_before_it_is_read():
         bomb.writestr("word/media/padding.bin", bytes(300 << 20), zipfile.ZIP_DEFLATED)
     with pytest.raises(InputError, match=r"unpacks to more than 256 MiB: not an article"):
         extract_docx(buffer.getvalue(), "bomb.docx")
+
+
+def test_a_zip_without_a_word_document_says_what_it_lacks():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "rien")
+    with pytest.raises(InputError, match=r"^x.docx is not a readable Word document: it has no"):
+        extract_docx(buffer.getvalue(), "x.docx")
