@@ -29,9 +29,10 @@ def article_options(command: Any) -> Any:
         click.option(
             "--input-list",
             metavar="FILE",
-            help="Read more inputs from FILE (- for stdin): one path or URL per line; blank "
-            "lines and lines starting with # are skipped; relative paths are taken from the "
-            "current folder. Always a batch run: give -o OUTDIR or --format json.",
+            help="Read more inputs from FILE (- for stdin, or a pipe): one path or URL per "
+            "line; blank lines and lines starting with # are skipped, an entry listed twice "
+            "is read once, relative paths are taken from the current folder. A listed input "
+            "that is missing fails alone. Always a batch run: give -o OUTDIR or --format json.",
         ),
         click.option(
             "--format",
