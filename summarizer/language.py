@@ -27,6 +27,9 @@ MIN_PARAGRAPH_WORDS = 6
 # A document's own language is read from its first characters: plenty for the detector,
 # and a very long text (a 500-page report) neither slows it down nor blurs its answer.
 DOCUMENT_SAMPLE = 20_000
+# Below this confidence the detector is guessing (numbers, names, a few words): a guess no
+# translator serves is said as such, not as a missing translator to add.
+UNSURE = 0.5
 MIN_PARAGRAPH_CONFIDENCE = 0.9
 
 Detection = tuple[str, float]  # (ISO 639-1 code, confidence between 0 and 1)

@@ -26,6 +26,7 @@ from summarizer.engines import Model, ensure_all_present, load_model, thread_cou
 from summarizer.errors import CacheWarning, InputError, SummarizerError
 from summarizer.language import (
     DOCUMENT_SAMPLE,
+    UNSURE,
     Detector,
     cached_detector,
     detect_languages,
@@ -224,7 +225,14 @@ class Summarizer:
             language = options.source_language
             languages = [language] * len(paragraphs)
         else:
-            language = self._detect([document.text[:DOCUMENT_SAMPLE]])[0][0]
+            language, sure = self._detect([document.text[:DOCUMENT_SAMPLE]])[0]
+            if sure < UNSURE and not self.config.serves(language):
+                raise InputError(
+                    f"cannot tell the language of {{path}}: the detector's best guess, "
+                    f"{language!r}, is {sure:.0%} sure",
+                    path=article.name,
+                    hint="name the article's language instead of detecting it",
+                )
             languages = paragraph_languages(
                 paragraphs, language, self._detect, supported=self.config.serves
             )

@@ -79,3 +79,14 @@ def test_a_paragraph_in_a_language_nobody_serves_keeps_the_document_language():
     assert paragraph_languages([paragraph], "fr", StubDetector("en", 0.99), supported=served) == [
         "en"
     ]
+
+
+def test_a_language_the_detector_only_guesses_is_said_as_such(tiny_config):
+    from summarizer.errors import InputError
+    from summarizer.options import RunOptions
+    from summarizer.pipeline import Summarizer
+    from tests.fakes import FakeModel
+
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
+    with pytest.raises(InputError, match=r"^cannot tell the language of numbers: the detector"):
+        summarizer.run("12 34 56 78 90 11 22 33", RunOptions(summarize=False), name="numbers")
