@@ -1,5 +1,7 @@
 """Language detection, per document and per paragraph, offline."""
 
+import pytest
+
 from summarizer.documents import split_paragraphs
 from summarizer.language import (
     MIN_PARAGRAPH_WORDS,
@@ -82,8 +84,6 @@ def test_a_paragraph_in_a_language_nobody_serves_keeps_the_document_language():
 
 
 def test_a_language_the_detector_only_guesses_is_said_as_such(tiny_config):
-    import pytest
-
     from summarizer.errors import InputError
     from summarizer.options import RunOptions
     from summarizer.pipeline import Summarizer
