@@ -146,6 +146,8 @@ LENGTH_SETTINGS = [
 CONFIDENCE_TOLERANCE = 2e-4
 
 
+# Each setting through both engines: 4 s, in the long run.
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["marian", "bart"])
 def test_length_settings_mean_the_same_for_both_engines(kind, tiny_models, tmp_path):
     """Greedy outputs and their confidences stay equal across min/max length edges, on the

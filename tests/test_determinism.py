@@ -32,6 +32,8 @@ LONGER = [
 ]
 
 
+# Many batch mixes through both engines: 4 s, in the long run.
+@pytest.mark.slow
 def test_a_segment_translates_the_same_alone_and_beside_longer_or_shorter_ones(engine_config):
     spec_ = load_config(engine_config).models["tiny-marian"]
     # Room for bounds that differ from segment to segment (the tiny config caps them all
