@@ -76,22 +76,8 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             )
         models[name] = _parse_model(name, table, path)
 
-    threads = pipeline.get("threads")
-    if threads is not None and threads < 1:
-        raise ConfigError("must be at least 1", path=path, table="pipeline", key="threads")
+    limits = _pipeline_limits(pipeline, path)
     target_language = pipeline.get("target_language", "en")
-    max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
-    if not 1 <= max_input_bytes <= MAX_INPUT_BYTES_LIMIT:
-        raise ConfigError(
-            f"must be at least 1 and at most {MAX_INPUT_BYTES_LIMIT} (1 GiB)",
-            path=path,
-            table="pipeline",
-            key="max_input_bytes",
-        )
-    fetch_timeout = pipeline.get("fetch_timeout", 60.0)
-    fetch_retries = pipeline.get("fetch_retries", 3)
-    _check_range(fetch_timeout, 0.1, 3600, path, "fetch_timeout", "seconds")
-    _check_range(fetch_retries, 0, 10, path, "fetch_retries", "retries")
     summarizer = pipeline.get("summarizer")
     if summarizer is None:
         raise ConfigError(
@@ -119,11 +105,33 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         summarizer=summarizer,
         translators=dict(translators),
         models=models,
-        max_input_bytes=max_input_bytes,
-        threads=threads,
-        fetch_timeout=float(fetch_timeout),
-        fetch_retries=fetch_retries,
+        **limits,
     )
+
+
+def _pipeline_limits(pipeline: dict[str, Any], path: Path) -> dict[str, Any]:
+    """[pipeline]'s numbers, each checked against its range."""
+    threads = pipeline.get("threads")
+    if threads is not None and threads < 1:
+        raise ConfigError("must be at least 1", path=path, table="pipeline", key="threads")
+    max_input_bytes = pipeline.get("max_input_bytes", DEFAULT_MAX_INPUT_BYTES)
+    if not 1 <= max_input_bytes <= MAX_INPUT_BYTES_LIMIT:
+        raise ConfigError(
+            f"must be at least 1 and at most {MAX_INPUT_BYTES_LIMIT} (1 GiB)",
+            path=path,
+            table="pipeline",
+            key="max_input_bytes",
+        )
+    fetch_timeout = pipeline.get("fetch_timeout", 60.0)
+    fetch_retries = pipeline.get("fetch_retries", 3)
+    _check_range(fetch_timeout, 0.1, 3600, path, "fetch_timeout", "seconds")
+    _check_range(fetch_retries, 0, 10, path, "fetch_retries", "retries")
+    return {
+        "threads": threads,
+        "max_input_bytes": max_input_bytes,
+        "fetch_timeout": float(fetch_timeout),
+        "fetch_retries": fetch_retries,
+    }
 
 
 def _check_range(value: float, low: float, high: float, path: Path, key: str, unit: str) -> None:

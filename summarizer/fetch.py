@@ -342,13 +342,11 @@ class _Fetch:
 
 def _sniff(body: bytes, url: str) -> str | None:
     """What a body sent without a useful type is, by its first bytes; None if unreadable."""
-    if body.startswith(b"%PDF-"):
-        return "pdf"
-    if body.startswith(b"PK\x03\x04"):
-        from summarizer.formats import sniff
+    from summarizer.formats import sniff
 
-        # A Word file (a zip holding word/document.xml), or one the address calls .docx.
-        return sniff(body, urlsplit(url).path)
+    # A PDF, a Word file (a zip holding word/document.xml), or one the address calls so.
+    if found := sniff(body, urlsplit(url).path):
+        return found
     if looks_like_html(body[:4096].decode("latin-1")):
         return "html"
     try:
@@ -367,8 +365,7 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 

@@ -26,14 +26,7 @@ def article_options(command: Any) -> Any:
     """Inputs, outputs and routing, shared by `summarize` and `translate`."""
     options = [
         click.argument("paths", nargs=-1, metavar="PATH..."),
-        click.option(
-            "--input-list",
-            metavar="FILE",
-            help="Read more inputs from FILE (- for stdin, or a pipe): one path or URL per "
-            "line; blank lines and lines starting with # are skipped, an entry listed twice "
-            "is read once, relative paths are taken from the current folder. A listed input "
-            "that is missing fails alone. Always a batch run: give -o OUTDIR or --format json.",
-        ),
+        input_list_option,
         click.option(
             "--format",
             "output_format",
@@ -85,6 +78,18 @@ def article_options(command: Any) -> Any:
         check_options,
     ]
     return run_options(apply(options, command))
+
+
+def input_list_option(command: Any) -> Any:
+    """--input-list: inputs read from a file, a pipe or stdin."""
+    return click.option(
+        "--input-list",
+        metavar="FILE",
+        help="Read more inputs from FILE (- for stdin, or a pipe): one path or URL per "
+        "line; blank lines and lines starting with # are skipped, an entry listed twice "
+        "is read once, relative paths are taken from the current folder. A listed input "
+        "that is missing fails alone. Always a batch run: give -o OUTDIR or --format json.",
+    )(command)
 
 
 def check_options(command: Any) -> Any:
