@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Article",
     "Result",
     "RunOptions",
     "Summarizer",
@@ -23,12 +24,12 @@ __all__ = [
 if TYPE_CHECKING:
     from summarizer.errors import SummarizerError
     from summarizer.options import RunOptions
-    from summarizer.pipeline import Result, Summarizer, summarize_text
+    from summarizer.pipeline import Article, Result, Summarizer, summarize_text
 
 
 def __getattr__(name: str):
     # Lazy so that `import summarizer` (and `summarizer --help`) stays cheap.
-    if name in ("Result", "Summarizer", "summarize_text"):
+    if name in ("Article", "Result", "Summarizer", "summarize_text"):
         from summarizer import pipeline
 
         return getattr(pipeline, name)

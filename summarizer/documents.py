@@ -154,6 +154,8 @@ def parse_text(
     if len(text) > max_bytes or len(text.encode("utf-8", errors="replace")) > max_bytes:
         raise too_large(name, max_bytes)
     text = text.removeprefix("\ufeff")
+    if "\x00" in text:  # as decoding.py reads a file with a NUL byte
+        raise InputError("{path} holds a NUL character: binary data, not text", path=name)
     return _parse(
         text,
         name,

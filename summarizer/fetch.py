@@ -32,7 +32,7 @@ from summarizer import __version__
 from summarizer.documents import looks_like_html
 from summarizer.errors import InputError
 from summarizer.files import printable
-from summarizer.sources import too_large
+from summarizer.sources import too_large, without_credentials
 
 USER_AGENT = f"summarizer/{__version__} (news translation and summaries; urllib3)"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -99,16 +99,6 @@ def is_url(text: str) -> bool:
         return bool(parts.hostname) and (parts.port is None or parts.port > 0)
     except ValueError:  # a malformed [IPv6] host, a port out of range
         return False
-
-
-def without_credentials(url: str) -> str:
-    """`url` with its user:password@ removed."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
-    end = min(ends, default=len(rest))
-    return f"{scheme}://{rest[:end].rpartition('@')[2]}{rest[end:]}"
 
 
 def proxy_for(url: str) -> str | None:

@@ -12,9 +12,10 @@ from summarizer.files import write_atomically
 from summarizer.pipeline import Result
 
 # What markdown would read as markup in a note: emphasis, links, footnotes, code, HTML.
-_MARKUP = re.compile(r"[\\`*_\[\]<>#|~]")
-# A line that starts like a list item: "1. ", "2) ", "- ", "+ ".
-_LIST_START = re.compile(r"^(\s*\d*)([.)+-])(?=\s|$)")
+_MARKUP = re.compile(r"[\\`*_\[\]<>#|~&]")
+# A line that starts like a list item, a rule or a heading underline: "1. ", "2) ", "-",
+# "+", "=" ("---" draws a rule, "===" makes the line above a heading).
+_LIST_START = re.compile(r"^(\s*)(\d+[.)](?=\s|$)|[-+=])")
 # Characters that reorder the text around them when displayed.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
@@ -91,7 +92,7 @@ def render_bilingual(result: Result) -> str:
     flags = {(flag["paragraph"], flag["sentence"]): flag for flag in checks["translation"]}
     blocks = [heading] if (heading := render_heading(result)) else []
     if result.summary is not None:
-        blocks.append("## Summary\n\n" + result.summary + "\n")
+        blocks.append("## Summary\n\n" + escaped(result.summary) + "\n")
         blocks.append("## Source and translation\n")
     notes = []
     for index, pairs in enumerate(result.sentences):
@@ -162,10 +163,16 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
 EXTENSIONS = {"text": ".txt", "markdown": ".md", "bilingual": ".md", "json": ".json"}
 
 
+def _escape_marker(match: re.Match[str]) -> str:
+    """ "1." -> "1\\.", "-" -> "\\-": the marker's last character escaped."""
+    marker = match.group(2)
+    return match.group(1) + marker[:-1] + "\\" + marker[-1]
+
+
 def escaped(text: str) -> str:
     """Text shown as it is inside markdown: its markup characters escaped, a list marker
     that opens it too ("1." "-" "+"), and its bidirectional controls shown as codes, so
     that they cannot reorder what the reader sees."""
     text = _MARKUP.sub(r"\\\g<0>", text)
-    text = _LIST_START.sub(lambda match: match.group(1) + "\\" + match.group(2), text)
+    text = _LIST_START.sub(_escape_marker, text)
     return _BIDI.sub(lambda match: f"<U+{ord(match.group()):04X}>".replace("<", "\\<"), text)

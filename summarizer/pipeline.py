@@ -13,7 +13,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from summarizer.language import (
 from summarizer.options import RunOptions
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
-from summarizer.sources import is_url
+from summarizer.sources import looks_like_url
 from summarizer.summarize import SummarizationStats
 from summarizer.summarize import summarize_text as summarize_english
 from summarizer.translate import Routed, route, translate_documents
@@ -140,28 +140,26 @@ class Summarizer:
         a path, bytes (with `name`, a file name whose suffix says .pdf, .docx or .html when
         the bytes do not), or a Document. `name` is what messages and the result call it
         (default: the path or URL, else "<text>")."""
-        if name is None and isinstance(text, os.PathLike):
-            name = os.fspath(text)
-        elif name is None and isinstance(text, str) and is_url(text.strip()):
-            from summarizer.fetch import without_credentials
-
-            name = without_credentials(text.strip())
-        (outcome,) = self.run_batch([Article(name or "<text>", text)], options)
+        article = _as_article(text) if name is None else Article(name, text)
+        (outcome,) = self.run_batch([article], options)
         if isinstance(outcome, SummarizerError):
             raise outcome
         return outcome
 
     def run_batch(
-        self, articles: list[Article], options: RunOptions | None = None
+        self,
+        articles: Sequence[Article | str | bytes | os.PathLike[str] | Document],
+        options: RunOptions | None = None,
     ) -> list[Result | SummarizerError]:
-        """Many articles at once: their sentences share translation batches.
+        """Many articles at once: their sentences share translation batches. Each is an
+        Article (a name and what `run` takes) or what `run` takes, named as `run` names it.
 
         A failure that concerns one article (or the articles one model serves) is returned
         in its place; the others complete.
         """
         options = options or RunOptions()
         outcomes: list[_Prepared | SummarizerError] = []
-        for article in articles:
+        for article in map(_as_article, articles):
             try:
                 outcomes.append(self._prepare(article, options))
             except SummarizerError as exc:
@@ -260,13 +258,16 @@ class Summarizer:
         }
         if isinstance(text, bytes):
             return read_bytes(text, article.name, **settings)
-        if isinstance(text, os.PathLike) or is_url(text.strip()):
-            fetch = self.config.fetch_settings()
-            return read_document(os.fspath(text).strip(), fetch_settings=fetch, **settings)
-        if len(text) < 4096 and not any(c.isspace() for c in text) and os.path.isfile(text):
+        fetch = self.config.fetch_settings()
+        if isinstance(text, os.PathLike):
+            return read_document(os.fspath(text), fetch_settings=fetch, **settings)
+        line = text.strip()
+        if "\n" not in line and looks_like_url(line):  # an address, valid or not
+            return read_document(line, fetch_settings=fetch, **settings)
+        if len(line) < 4096 and not any(c.isspace() for c in line) and os.path.exists(line):
             raise InputError(
                 "{path} is the name of a file, not an article's text",
-                path=text,
+                path=line,
                 hint="pass pathlib.Path(name) to read the file",
             )
         return parse_text(text, name=article.name, **settings)
@@ -337,6 +338,19 @@ class Summarizer:
 
     def close(self) -> None:
         self.cache.close()
+
+
+def _as_article(item: Article | str | bytes | os.PathLike[str] | Document) -> Article:
+    """An Article; any other value `run` takes is one, named as `run` names it."""
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, os.PathLike):
+        return Article(os.fspath(item), item)
+    if isinstance(item, str) and looks_like_url(item.strip()) and "\n" not in item.strip():
+        from summarizer.sources import without_credentials
+
+        return Article(without_credentials(item.strip()), item)
+    return Article("<text>", item)
 
 
 def summarize_text(

@@ -55,12 +55,43 @@ def is_url(text: str) -> bool:
     return fetchable(text)
 
 
+def looks_like_url(text: str) -> bool:
+    """Meant as a web address: it starts with http:// or https://, valid or not."""
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
+def without_credentials(url: str) -> str:
+    """`url` with its user:password@ removed, also when the password holds a / ? or # that
+    should have been percent-encoded ("user:pa/ss@host"); a path's own @ ("/@name")
+    stays."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    end = min((index for index in map(rest.find, "/?#") if index >= 0), default=len(rest))
+    authority = rest[:end]
+    if "@" in authority:
+        return f"{scheme}://{authority.rpartition('@')[2]}{rest[end:]}"
+    _user, colon, after = authority.partition(":")
+    if colon and not after.isdigit() and "@" in rest[end:]:
+        return f"{scheme}://{rest[rest.index('@', end) + 1 :]}"
+    return url
+
+
+def malformed_url(text: str) -> InputError:
+    """The error for an input meant as a web address that is not one (its password hidden)."""
+    return InputError(
+        "{path} is not a valid http:// or https:// address", path=without_credentials(text)
+    )
+
+
 def read_source(source: str, max_bytes: int, fetch_settings: FetchSettings | None = None) -> Source:
     """The bytes of a file, of stdin ("-") or of a URL: at most `max_bytes` + 1 of them."""
     if source == STDIN:
         return Source(_read_stdin(max_bytes), "standard input")
     if is_url(source):
         return _read_url(source, max_bytes, fetch_settings)
+    if looks_like_url(source):
+        raise malformed_url(source)
     kind = SUFFIX_KINDS.get(Path(source).suffix.lower())
     return Source(_read_file(source, max_bytes), source, kind)
 
@@ -137,5 +168,5 @@ def too_large(name: str, max_bytes: int, *, text: bool = False) -> InputError:
 def _size(count: int) -> str:
     for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
         if count >= scale:
-            return f"{count / scale:g} {unit}"
+            return f"{round(count / scale, 2):g} {unit}"
     return f"{count} bytes"

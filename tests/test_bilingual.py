@@ -9,7 +9,7 @@ import pytest
 
 from summarizer.metadata import Metadata
 from summarizer.options import RunOptions
-from summarizer.output import render_bilingual, render_markdown
+from summarizer.output import escaped, render_bilingual, render_markdown
 from summarizer.pipeline import Summarizer
 from summarizer.segment import split_sentences
 from tests.articles import french_article
@@ -121,7 +121,7 @@ def test_summarize_bilingual_puts_the_summary_first(tiny_config):
     summarizer = Summarizer(tiny_config, model_loader=loader)
     result = summarizer.run(ARTICLE, RunOptions(checks=False))
     rendered = render_bilingual(result)
-    assert rendered.startswith("## Summary\n\n" + result.summary + "\n")
+    assert rendered.startswith("## Summary\n\n" + escaped(result.summary) + "\n")
     assert rendered.index("## Source and translation") < rendered.index("> ")
 
 
@@ -136,3 +136,11 @@ def test_both_sides_show_as_text_not_markup(summarizer):
     assert "> Le conseil a voté \\*vite\\* un \\[texte\\](http://x) de loi." in rendered
     assert "<script>" not in rendered and "\u202e" not in rendered
     assert "\\<U+202E>" in rendered
+
+
+def test_rules_headings_and_entities_in_a_source_stay_text(summarizer):
+    text = "---\n\nTom &amp; Jerry &lt;b&gt; ont voté.\n\n=== Le conseil a voté mardi."
+    result = summarizer.run(text, RunOptions(summarize=False, checks=False, source_language="fr"))
+    quotes = quoted(render_bilingual(result))
+    assert quotes[0] == "\\---"
+    assert "Tom \\&amp; Jerry \\&lt;b\\&gt; ont voté." in quotes

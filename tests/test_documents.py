@@ -440,3 +440,8 @@ def test_text_extracted_from_a_word_file_is_held_to_the_size_limit(tmp_path):
     size = os.path.getsize(path)
     with pytest.raises(InputError, match=r"holds more than .* of text, the input size limit"):
         read_document(path, max_bytes=size)  # the file fits; the text it unpacks to does not
+
+
+def test_a_string_holding_a_nul_is_binary_like_a_file():
+    with pytest.raises(InputError, match="holds a NUL character: binary data, not text"):
+        parse_text("Le conseil\x00 a voté.")

@@ -306,3 +306,74 @@ def test_the_library_takes_a_url_line_bytearray_and_refuses_a_file_name(
         summarizer.run("p.html", options)
     with pytest.raises(TypeError, match="not int"):
         summarizer.run(5, options)
+
+
+def test_a_password_holding_a_slash_is_hidden_everywhere(tmp_path, tiny_config):
+    from summarizer.documents import read_document
+    from summarizer.errors import InputError
+    from summarizer.jobs import url_relatives
+
+    url = "http://user:SECRET/PW@127.0.0.1:1/x"
+    result = invoke("summarize", url)
+    assert result.exit_code == 1 and "SECRET" not in result.stderr
+    with pytest.raises(InputError) as caught:
+        read_document(url)
+    assert "SECRET" not in str(caught.value)
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
+    with pytest.raises(InputError, match="is not a valid http"):
+        summarizer.run(url)
+    # A long address's output name ends with a hash of the address without its password.
+    long = "/" + "a" * 150
+    named = url_relatives(["http://u:pw@news.example" + long, "http://news.example" + long])
+    assert named[0] == named[1]
+
+
+def test_an_input_named_twice_or_in_the_list_too_is_read_once(tmp_path, tiny_config):
+    (tmp_path / "a.txt").write_text(french_article(5), encoding="utf-8")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"a.txt\n{tmp_path / 'a.txt'}\n.//a.txt\n")
+    out = tmp_path / "out"
+    result = invoke(
+        "translate", "a.txt", "./a.txt", "--input-list", listing, "-o", out,
+        "--config", tiny_config, "--no-checks", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [(row["input"], row["status"]) for row in rows] == [("a.txt", "written")]
+
+
+def test_an_input_where_the_digest_goes_is_never_overwritten(tmp_path, tiny_config):
+    out = tmp_path / "out"
+    out.mkdir()
+    named = out / "digest.md"
+    named.write_text(french_article(6), encoding="utf-8")
+    before = named.read_bytes()
+    result = invoke("summarize", named, "-o", out, "--config", tiny_config, "--no-checks")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: cannot write {named}: it is an input of this run, which is never "
+        "overwritten; move it out of the output folder\n"
+    )
+    assert named.read_bytes() == before
+    assert (
+        invoke(
+            "summarize", named, "-o", out, "--config", tiny_config, "--no-checks", "--no-digest"
+        ).exit_code
+        == 0
+    )
+    assert named.read_bytes() == before
+
+
+def test_run_batch_takes_what_run_takes(tiny_config, tmp_path):
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, _=None: FakeModel(spec))
+    (tmp_path / "p.html").write_bytes(news_page())
+    (tmp_path / " p.txt").write_text(french_article(7), encoding="utf-8")
+    results = summarizer.run_batch(
+        [french_article(8), tmp_path / "p.html", tmp_path / " p.txt", b"Le port. Le quai."],
+        RunOptions(summarize=False, checks=False, source_language="fr"),
+    )
+    assert [result.input for result in results] == [
+        "<text>", str(tmp_path / "p.html"), str(tmp_path / " p.txt"), "<text>",
+    ]  # fmt: skip
+    assert results[1].metadata.title == TITLE
+    assert results[2].source_text == french_article(7).strip()  # the name as given

@@ -61,7 +61,7 @@ class Handling:
 
 def _output_error(exc: BaseException) -> str:
     assert isinstance(exc, OutputError)
-    if exc.folder or exc.path == STDOUT:
+    if exc.folder or exc.path == STDOUT or exc.hint:  # an error with its own advice
         return f"Error: {exc}"
     return f"Error: {exc}; {CHOOSE_ANOTHER_OUTPUT}"
 

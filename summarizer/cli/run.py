@@ -188,6 +188,7 @@ def _process(**options: Any) -> None:
     from summarizer.pipeline import Summarizer
 
     run = _Request(**options)
+    _install_sigterm_handler()  # before anything that may wait: an input list on a pipe
     if run.quiet:
         # Read by huggingface_hub when it is imported, which happens later if at all.
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
@@ -218,7 +219,6 @@ def _process(**options: Any) -> None:
         keep_boilerplate=run.keep_boilerplate,
         checks=not run.no_checks,
     )
-    _install_sigterm_handler()
     try:
         # A listed input that is missing fails alone, in the manifest; a named one at once.
         _check_paths(run.paths, run.output, single)

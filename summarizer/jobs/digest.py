@@ -126,7 +126,7 @@ def _markdown_entry(row: Row) -> str:
     if entry.get("url"):
         about.append(f"[source](<{entry['url'].replace('>', '%3E')}>)")
     where = f"`{_code(row.input)}` → `{_code(row.output or '')}`"
-    summary = entry.get("summary") or "*(no summary)*"
+    summary = escaped(entry["summary"]) if entry.get("summary") else "*(no summary)*"
     return f"## {escaped(title)}\n\n{' · '.join(about)}  \n{where}\n\n{summary}\n"
 
 

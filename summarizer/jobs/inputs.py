@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from summarizer.errors import InputError
-from summarizer.sources import STDIN, is_url
+from summarizer.sources import STDIN, is_url, looks_like_url, without_credentials
 
 # Outputs a folder run writes beside the documents' own.
 RESERVED = {"manifest.jsonl", "digest.md", "digest.csv"}
@@ -71,11 +71,6 @@ def _list_bytes(source: str) -> bytes:
         raise InputError(problem, path=source) from exc
 
 
-def looks_like_url(text: str) -> bool:
-    """Meant as a web address: it starts with http:// or https://, valid or not."""
-    return text[:8].lower().startswith(("http://", "https://"))
-
-
 def url_relatives(urls: list[str]) -> list[Path]:
     """Each URL's output path under OUTDIR, with URL_SUFFIX standing for its extension."""
     names = [_url_name(url) for url in urls]
@@ -117,7 +112,9 @@ def _safe(text: str) -> str:
 
 
 def _digest(url: str) -> str:
-    return hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    """Eight characters of the address's SHA-256, its password left out of the hash."""
+    address = without_credentials(url).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(address).hexdigest()[:8]
 
 
 def split_urls(inputs: list[str | Path]) -> tuple[list[str], list[Path], list[str]]:
@@ -134,19 +131,8 @@ def split_urls(inputs: list[str | Path]) -> tuple[list[str], list[Path], list[st
     return urls, paths, malformed
 
 
-def malformed_url(text: str) -> InputError:
-    """The error for an input meant as a web address that is not one (its password hidden)."""
-    from summarizer.fetch import without_credentials
-
-    return InputError(
-        "{path} is not a valid http:// or https:// address", path=without_credentials(text)
-    )
-
-
 def shown(source: str | Path) -> str:
     """What an input is called in messages, the manifest and results: a URL without the
     user:password@ it may carry."""
-    from summarizer.fetch import without_credentials
-
     text = str(source)
     return without_credentials(text) if isinstance(source, str) and looks_like_url(text) else text

@@ -11,13 +11,14 @@ from pathlib import Path
 from summarizer import files
 from summarizer.documents import STDIN, Document, read_document
 from summarizer.errors import OutputError, SummarizerError
-from summarizer.jobs.digest import digest_entry, write_digest
+from summarizer.jobs.digest import DIGEST_CSV, DIGEST_MARKDOWN, digest_entry, write_digest
 from summarizer.jobs.inputs import shown
-from summarizer.jobs.manifest import Manifest, Row, content_fingerprint, run_fingerprint
+from summarizer.jobs.manifest import MANIFEST, Manifest, Row, content_fingerprint, run_fingerprint
 from summarizer.jobs.paths import (
     DEFAULT_GLOBS,
     Job,
     Plan,
+    check_not_inputs,
     check_not_the_piped_input,
     check_single_output,
     check_writable,
@@ -107,6 +108,8 @@ def run_plan(
             files.safe_folder(plan.outdir, "")
         except OSError as exc:
             raise OutputError.from_os_error(plan.outdir, exc, folder=True) from exc
+        own = [MANIFEST] + ([DIGEST_MARKDOWN, DIGEST_CSV] if digest and options.summarize else [])
+        check_not_inputs(plan, own)
         manifest = Manifest(plan.outdir, lambda line: progress.message(f"Warning: {line}"))
         files.remove_stale_temporaries(plan.outdir)
         fingerprint = run_fingerprint(summarizer, options, plan.output_format)

@@ -15,15 +15,10 @@ from pathlib import Path
 from summarizer import files
 from summarizer.documents import STDIN, Document
 from summarizer.errors import InputError, OutputError, SummarizerError
-from summarizer.jobs.inputs import (
-    RESERVED,
-    looks_like_url,
-    malformed_url,
-    split_urls,
-    url_relatives,
-)
+from summarizer.jobs.inputs import RESERVED, split_urls, url_relatives
+from summarizer.jobs.inputs import shown as input_name
 from summarizer.output import EXTENSIONS
-from summarizer.sources import is_url
+from summarizer.sources import is_url, looks_like_url, malformed_url
 
 DEFAULT_GLOBS = ("*.txt", "*.text", "*.html", "*.htm", "*.pdf", "*.docx")
 # The longest file name most file systems take, in bytes (NAME_MAX), when the output
@@ -176,11 +171,17 @@ def find_inputs(paths: list[Path], globs: tuple[str, ...], outdir: Path | None) 
 def _candidates(
     paths: list[Path], globs: tuple[str, ...], outdir: Path | None, plan: Plan
 ) -> list[tuple[Path, Path]]:
-    """(input, its path relative to the folder named, or its name) for every input found;
-    special files go to `plan.refused`."""
+    """(input, its path relative to the folder named, or its name) for every input found,
+    once however many times it is named (`a.txt`, `./a.txt`, a folder holding it); special
+    files go to `plan.refused`."""
     found: list[tuple[Path, Path]] = []
+    seen: set[object] = set()
     for root in paths:
         for source in find_inputs([root], globs, outdir):
+            key = _identity(source) or os.path.normpath(source)
+            if key in seen:
+                continue
+            seen.add(key)
             problem = unusable(source)
             if problem is not None:
                 plan.refused.append((source, f"it is {problem}"))
@@ -217,7 +218,8 @@ def plan_jobs(
     """Map every input to OUTDIR/REL/NAME.EXT (a URL to OUTDIR/HOST/SLUG.EXT, see
     jobs/inputs.py), refusing any that would be unsafe."""
     plan = Plan(outdir=outdir, output_format=output_format)
-    inputs: list[tuple[Path | str, Path]] = list(zip(urls, url_relatives(list(urls)), strict=True))
+    urls = list({input_name(url): url for url in urls}.values())  # each address once
+    inputs: list[tuple[Path | str, Path]] = list(zip(urls, url_relatives(urls), strict=True))
     inputs += _candidates(paths, globs, outdir, plan)
     names = output_names([relative for _, relative in inputs], EXTENSIONS[output_format])
     outdir_real = os.path.realpath(outdir)
@@ -267,6 +269,22 @@ def _inside(path: str, folder: str | None) -> bool:
     return folder is not None and (
         path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
     )
+
+
+def check_not_inputs(plan: Plan, names: list[str]) -> None:
+    """Refuse (OutputError) a run whose own files (manifest, digest) would replace one of
+    its inputs: an input is never overwritten."""
+    assert plan.outdir is not None
+    sources = [job.source for job in plan.jobs] + [source for source, _ in plan.refused]
+    inputs = {_identity(source) for source in sources if isinstance(source, Path)} - {None}
+    for name in names:
+        target = plan.outdir / name
+        if _identity(target) in inputs:
+            raise OutputError(
+                target,
+                "it is an input of this run, which is never overwritten",
+                hint="move it out of the output folder",
+            )
 
 
 def check_single_output(source: str, output: Path) -> bool:
