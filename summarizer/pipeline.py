@@ -261,9 +261,9 @@ class Summarizer:
         fetch = self.config.fetch_settings()
         if isinstance(text, os.PathLike):
             return read_document(os.fspath(text), fetch_settings=fetch, **settings)
+        if (address := _address(text)) is not None:  # valid or not: read_document says
+            return read_document(address, fetch_settings=fetch, **settings)
         line = text.strip()
-        if "\n" not in line and looks_like_url(line):  # an address, valid or not
-            return read_document(line, fetch_settings=fetch, **settings)
         if len(line) < 4096 and not any(c.isspace() for c in line) and os.path.exists(line):
             raise InputError(
                 "{path} is the name of a file, not an article's text",
@@ -346,11 +346,17 @@ def _as_article(item: Article | str | bytes | os.PathLike[str] | Document) -> Ar
         return item
     if isinstance(item, os.PathLike):
         return Article(os.fspath(item), item)
-    if isinstance(item, str) and looks_like_url(item.strip()) and "\n" not in item.strip():
+    if isinstance(item, str) and (address := _address(item)) is not None:
         from summarizer.sources import without_credentials
 
-        return Article(without_credentials(item.strip()), item)
+        return Article(without_credentials(address), item)
     return Article("<text>", item)
+
+
+def _address(text: str) -> str | None:
+    """The web address a string is, spaces around it aside (valid or not); None for text."""
+    line = text.strip()
+    return line if "\n" not in line and looks_like_url(line) else None
 
 
 def summarize_text(

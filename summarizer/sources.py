@@ -49,7 +49,10 @@ class Source:
 
 
 def is_url(text: str) -> bool:
-    """An http:// or https:// address (with a host, no whitespace): fetched, not opened."""
+    """An http:// or https:// address (with a host, no whitespace): fetched, not opened. A
+    path is told apart by its first characters, without importing the fetcher."""
+    if not looks_like_url(text):
+        return False
     from summarizer.fetch import is_url as fetchable
 
     return fetchable(text)
@@ -153,11 +156,8 @@ def _check_regular(mode: int, source: str) -> None:
 def too_large(name: str, max_bytes: int, *, text: bool = False) -> InputError:
     """The error for an input over the size limit, whatever it came from (`text`: the text
     a PDF or Word file holds, which may be larger than the file)."""
-    what = (
-        f"holds more than {_size(max_bytes)} of text"
-        if text
-        else (f"is larger than {_size(max_bytes)}")
-    )
+    limit = _size(max_bytes)
+    what = f"holds more than {limit} of text" if text else f"is larger than {limit}"
     return InputError(
         f"{{path}} {what}, the input size limit: not an article",
         path=name,

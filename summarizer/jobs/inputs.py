@@ -19,10 +19,12 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from summarizer.errors import InputError
+from summarizer.jobs.digest import DIGEST_CSV, DIGEST_MARKDOWN
+from summarizer.jobs.manifest import MANIFEST
 from summarizer.sources import STDIN, is_url, looks_like_url, without_credentials
 
 # Outputs a folder run writes beside the documents' own.
-RESERVED = {"manifest.jsonl", "digest.md", "digest.csv"}
+RESERVED = {MANIFEST, DIGEST_MARKDOWN, DIGEST_CSV}
 # A URL's output file stands in for a page: these suffixes say nothing about its content.
 _PAGE_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx", ".jsp", ".cgi"}
 _UNSAFE = re.compile(r"[^\w.-]+")

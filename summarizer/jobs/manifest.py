@@ -8,13 +8,16 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from summarizer import files
 from summarizer.documents import Document
 from summarizer.errors import OutputError
-from summarizer.jobs.paths import Job
 from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
+
+if TYPE_CHECKING:
+    from summarizer.jobs.paths import Job
 
 MANIFEST = "manifest.jsonl"
 # Rows of the run in progress, one per finished document; a killed run leaves it behind
