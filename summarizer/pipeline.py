@@ -14,7 +14,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,7 @@ class Summarizer:
         self._progress = on_progress or (lambda message: None)
         self._on_segments = on_segments or (lambda count: None)
         self._detect = cached_detector(detector or detect_languages, self.cache)
+        self._cache_dir, self._use_cache = cache_dir, use_cache
 
     def model(self, spec: ModelSpec) -> Model:
         if spec.name not in self._models:
@@ -335,6 +336,18 @@ class Summarizer:
                 material.append([spec.retry_generation, sorted(spec.checks.items())])
         material.append(detector_identity())
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+    def replica_arguments(self, threads: int | None = None) -> dict[str, Any]:
+        """What builds the same Summarizer in another process (a cluster's worker): the
+        same config, models and cache folder, where none was named here that machine's
+        default; with `threads` per model instead of the config's."""
+        config = self.config if threads is None else replace(self.config, threads=threads)
+        return {
+            "config": config,
+            "cache_dir": self._cache_dir,
+            "use_cache": self._use_cache,
+            "summarizer": self.summarizer_spec.name,
+        }
 
     def close(self) -> None:
         self.cache.close()

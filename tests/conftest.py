@@ -22,6 +22,9 @@ os.environ.pop("SUMMARIZER_CONFIG", None)
 # on 2 busy cores), and several test processes at once compete for those cores anyway.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Read when ray is imported: the tests' Ray instances (and the children that join them)
+# listen on the loopback interface only, like a local instance the Ray executor starts.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 from tests.articles import FRENCH_ARTICLE
 from tests.http_server import LocalServer, running_server
@@ -125,3 +128,23 @@ def server() -> Iterator[LocalServer]:
     """A local HTTP server (127.0.0.1 only) with no routes yet; it stops with the test."""
     with running_server() as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def ray_address() -> Iterator[str]:
+    """One local Ray instance for the session's Ray tests (it takes seconds to start): this
+    process is connected to it, so the Ray executor runs on it, and children join it by
+    this address."""
+    import ray
+
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+    )
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()

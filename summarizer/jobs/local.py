@@ -7,8 +7,10 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from summarizer import files
+from summarizer.config import Config
 from summarizer.documents import STDIN, Document, read_document
 from summarizer.errors import OutputError, SummarizerError
 from summarizer.jobs.digest import DIGEST_CSV, DIGEST_MARKDOWN, digest_entry, write_digest
@@ -28,6 +30,9 @@ from summarizer.options import RunOptions
 from summarizer.output import RENDERERS, render_json_line
 from summarizer.pipeline import Article, Result, Summarizer
 from summarizer.progress import Progress
+
+if TYPE_CHECKING:
+    from summarizer.jobs.ray_executor import RaySettings
 
 # documents.read_document or a stand-in with its signature.
 Reader = Callable[..., Document]
@@ -57,6 +62,7 @@ def run(
     on_result: Callable[[Result], None] | None = None,
     digest: bool = True,
     batch: bool = False,
+    executor: RaySettings | None = None,
 ) -> Plan:
     """Run INPUTS (files, folders, URLs or "-") to OUTPUT (a name ending in "/" is a
     folder) as `plan_run` lays them out (`batch`: as many documents, even one); returns the
@@ -72,6 +78,7 @@ def run(
         window_size=window_size,
         on_result=on_result,
         digest=digest,
+        executor=executor,
     )
     return plan
 
@@ -87,9 +94,12 @@ def run_plan(
     window_size: int = 32,
     on_result: Callable[[Result], None] | None = None,
     digest: bool = True,
+    executor: RaySettings | None = None,
 ) -> None:
     """Process every job; outputs go to files (whole or not at all) or to `emit`, and each
-    result delivered to `on_result` too (to report its flags).
+    result delivered to `on_result` too (to report its flags). With `executor`, the
+    documents of a folder run are processed by a Ray cluster's workers (ray_executor.py),
+    and written here all the same.
 
     In a folder run one document's failure is recorded and the others go on; a failure to
     write into OUTDIR stops the run, since every later document would fail the same way.
@@ -120,13 +130,19 @@ def run_plan(
     try:
         for source, reason in plan.refused:
             runner.record(Row(shown(source), None, "failed", error=reason))
-        for window in windows(plan.jobs, window_size):
-            runner.window(window)
+        if executor is not None:
+            from summarizer.jobs.ray_executor import run_on_ray
+
+            run_on_ray(runner, executor)
+        else:
+            for window in windows(plan.jobs, window_size):
+                runner.window(window)
     except BaseException as exc:
         failed = exc
         raise
     finally:
         if manifest is not None:
+            _in_plan_order(manifest.rows, plan)
             try:
                 manifest.close()
             except SummarizerError:
@@ -135,6 +151,15 @@ def run_plan(
                     raise
     if manifest is not None and digest and options.summarize:
         write_digest(plan.outdir, manifest.rows)
+
+
+def _in_plan_order(rows: list[Row], plan: Plan) -> None:
+    """Rows in the order of the plan's inputs, refused ones first, whichever order the
+    documents finished in: both executors write the same manifest."""
+    order = [shown(source) for source, _reason in plan.refused]
+    order += [shown(job.source) for job in plan.jobs]
+    position = {files.printable(name): number for number, name in enumerate(order)}
+    rows.sort(key=lambda row: position.get(row.input, len(position)))
 
 
 @dataclass
@@ -155,45 +180,52 @@ class _Runner:
         pending = [item for item in map(self._prepare, window) if item is not None]
         if not pending:
             return
-        articles = [Article(files.printable(shown(job.source)), doc) for job, doc, _ in pending]
+        articles = [Article(article_name(job), doc) for job, doc, _ in pending]
         outcomes = self.summarizer.run_batch(articles, self.options)
         for (job, _document, fingerprint), outcome in zip(pending, outcomes, strict=True):
-            if isinstance(outcome, SummarizerError):
-                self._fail(job, outcome)
-                continue
-            refused = self._deliver(job, self._render(outcome), outcome.source_text)
-            if refused is not None:
-                self._fail(job, refused)
-                continue
-            stats = outcome.stats["translation"]
-            self.record(
-                Row(
-                    shown(job.source),
-                    _output_name(job),
-                    "written",
-                    source_language=outcome.source_language,
-                    segments=stats["segments"],
-                    cache_hits=stats["cache_hits"],
-                    cache_misses=stats["cache_misses"],
-                    seconds=outcome.seconds,
-                    flagged=outcome.flagged,
-                    fingerprint=fingerprint,
-                    digest=digest_entry(outcome) if self.options.summarize else None,
-                )
+            self.finish(job, outcome, fingerprint)
+
+    def finish(self, job: Job, outcome: Result | SummarizerError, fingerprint: str | None) -> None:
+        """Deliver and record one job's result, or record its failure."""
+        if isinstance(outcome, SummarizerError):
+            self._fail(job, outcome)
+            return
+        refused = self._deliver(job, self._render(outcome), outcome.source_text)
+        if refused is not None:
+            self._fail(job, refused)
+            return
+        stats = outcome.stats["translation"]
+        self.record(
+            Row(
+                shown(job.source),
+                _output_name(job),
+                "written",
+                source_language=outcome.source_language,
+                segments=stats["segments"],
+                cache_hits=stats["cache_hits"],
+                cache_misses=stats["cache_misses"],
+                seconds=outcome.seconds,
+                flagged=outcome.flagged,
+                fingerprint=fingerprint,
+                digest=digest_entry(outcome) if self.options.summarize else None,
             )
-            if self.on_result is not None:
-                self.on_result(outcome)
+        )
+        if self.on_result is not None:
+            self.on_result(outcome)
+
+    def settled(self, job: Job) -> bool:
+        """Whether a job needs no run (its output is current, or its input cannot be read),
+        recorded as such; an input with no earlier output is not even read (a cluster's
+        driver leaves reading to the workers)."""
+        assert self.manifest is not None and job.output is not None
+        if self.manifest.previous.get(files.printable(job.output)) is None:
+            return False
+        return self._prepare(job) is None
 
     def _prepare(self, job: Job) -> tuple[Job, Document, str | None] | None:
         """The job's document, unless it cannot be read or its output is current."""
         try:
-            document = self.read(
-                str(job.source),
-                keep_boilerplate=self.options.keep_boilerplate,
-                max_bytes=self.summarizer.config.max_input_bytes,
-                summarize=self.options.summarize,
-                fetch_settings=self.summarizer.config.fetch_settings(),
-            )
+            document = read_job(self.read, job, self.summarizer.config, self.options)
         except SummarizerError as exc:
             self._fail(job, exc)
             return None
@@ -272,6 +304,22 @@ class _Runner:
                 self.emit(json.dumps({"input": row.input, "error": row.error}) + "\n")
         if self.manifest is not None:
             self.manifest.record(row)
+
+
+def read_job(read: Reader, job: Job, config: Config, options: RunOptions) -> Document:
+    """The job's document, read with the run's settings."""
+    return read(
+        str(job.source),
+        keep_boilerplate=options.keep_boilerplate,
+        max_bytes=config.max_input_bytes,
+        summarize=options.summarize,
+        fetch_settings=config.fetch_settings(),
+    )
+
+
+def article_name(job: Job) -> str:
+    """What a job's input is called in results and messages."""
+    return files.printable(shown(job.source))
 
 
 def _output_name(job: Job) -> str | None:

@@ -1,0 +1,271 @@
+"""The Ray executor: a folder run's documents processed by a pool of Ray actors.
+
+The driver (this process) plans the run as the local executor does and skips the documents
+whose output is current without touching Ray; the others become a Ray Dataset, and
+`map_batches` hands batches of them to a pool of actors (`Worker`), each holding one
+Summarizer (its models loaded once, `threads_per_worker` threads each) and its own node's
+cache. Workers read their documents and return each one's Result or error; only the driver
+renders, writes outputs atomically and journals the manifest, as results stream back, so a
+killed driver loses nothing that finished, and a killed worker's documents are retried by
+Ray on a new one. Every node must reach the inputs by the same names (a shared mount on a
+cluster); the outputs are only the driver's.
+
+Ray is an optional extra, imported only here and only when a run asks for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import pickle
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from summarizer.documents import read_document
+from summarizer.errors import ConfigError, SummarizerError
+from summarizer.jobs.manifest import content_fingerprint
+
+if TYPE_CHECKING:
+    from summarizer.jobs.local import _Runner
+    from summarizer.jobs.paths import Job
+
+INSTALL_HINT = "install the ray extra: pip install 'summarizer[ray]'"
+# Documents per call of a worker: their sentences and chunks share model batches.
+DOCUMENTS_PER_BATCH = 16
+# How often a batch is tried again on a new worker after its worker died: a document that
+# kills its worker every time is then reported as failed, not retried forever.
+BATCH_RETRIES = 3
+# Set before Ray is imported, it makes a local instance listen on the loopback interface
+# only (Ray's default on macOS and Windows): a one-machine run opens no port to the network.
+_LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    """Where and how wide a run goes on Ray."""
+
+    # None: a local Ray instance started for this run and stopped after it; "auto", a
+    # "HOST:PORT" or a "ray://HOST:PORT" address: an existing cluster, joined.
+    address: str | None = None
+    # Actors in the pool; None: as many as the cluster's CPUs allow `threads_per_worker`.
+    workers: int | None = None
+    # Threads each worker's models use, and the CPUs Ray reserves for each worker.
+    threads_per_worker: int = 1
+    documents_per_batch: int = DOCUMENTS_PER_BATCH
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "threads_per_worker", "documents_per_batch"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"the Ray executor's {name} must be a whole number >= 1")
+
+
+class Worker:
+    """One Ray actor: a Summarizer whose models stay loaded between batches.
+
+    The run's details are class attributes of a subclass made per run (`_worker_class`),
+    so that Ray ships them with the class."""
+
+    summarizer_arguments: dict[str, Any]
+    options: Any
+    run_fingerprint: str
+
+    def __init__(self) -> None:
+        from summarizer.pipeline import Summarizer
+
+        self.warnings: list[str] = []
+        self.summarizer = Summarizer(
+            **self.summarizer_arguments, on_warning=lambda w: self.warnings.append(str(w))
+        )
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
+        """Each job's outcome (a pickled Result or SummarizerError) and fingerprint."""
+        from summarizer.pipeline import Article
+
+        config, options = self.summarizer.config, self.options
+        settings = {
+            "keep_boilerplate": options.keep_boilerplate,
+            "max_bytes": config.max_input_bytes,
+            "summarize": options.summarize,
+            "fetch_settings": config.fetch_settings(),
+        }
+        articles, fingerprints, failures = [], [], {}
+        for number, (name, source) in enumerate(zip(batch["name"], batch["source"], strict=True)):
+            try:
+                # A path's name may not be UTF-8: it travels pickled (a Path, or a URL).
+                document = read_document(str(pickle.loads(source)), **settings)
+            except SummarizerError as exc:
+                failures[number] = exc
+                fingerprints.append(None)
+                continue
+            articles.append(Article(str(name), document))
+            fingerprints.append(content_fingerprint(document, self.run_fingerprint))
+        results = iter(self.summarizer.run_batch(articles, options))
+        outcomes = [failures.get(n) or next(results) for n in range(len(fingerprints))]
+        said, self.warnings = self.warnings, []
+        return {
+            "index": list(batch["index"]),
+            "outcome": [pickle.dumps(outcome) for outcome in outcomes],
+            "fingerprint": fingerprints,
+            "warnings": [list(said)] + [[] for _ in outcomes[1:]],
+        }
+
+
+def run_on_ray(runner: _Runner, settings: RaySettings) -> None:
+    """Run the plan's jobs that are not current on Ray; deliver and record each result as
+    it arrives. Jobs whose worker died on every try are recorded as failed."""
+    if runner.plan.outdir is None or runner.manifest is None:
+        raise ConfigError(
+            "the Ray executor writes into an output folder", hint="name an output folder"
+        )
+    pending = {n: job for n, job in enumerate(runner.plan.jobs) if not runner.settled(job)}
+    if not pending:
+        return
+    with _ray_session(settings, runner.progress.message) as ray:
+        for index, outcome, fingerprint in _results(ray, runner, pending, settings):
+            job = pending.pop(index, None)
+            if job is None:  # a retried batch that had in fact completed: already written
+                continue
+            if not isinstance(outcome, SummarizerError):
+                runner.progress.add_segments(outcome.stats["translation"]["segments"])
+            runner.finish(job, outcome, fingerprint)
+    died = SummarizerError(
+        f"its Ray worker died on each of {BATCH_RETRIES + 1} tries (out of memory, or a crash)",
+        hint="run it alone, with the local executor",
+    )
+    for job in pending.values():
+        runner.finish(job, died, None)
+
+
+def _results(
+    ray: Any, runner: _Runner, pending: dict[int, Job], settings: RaySettings
+) -> Iterator[tuple[int, Any, str | None]]:
+    """(job index, Result or SummarizerError, fingerprint), in the order they finish."""
+    from summarizer.jobs.local import article_name
+
+    per_batch = settings.documents_per_batch
+    items = [
+        {"index": n, "name": article_name(job), "source": pickle.dumps(job.source)}
+        for n, job in pending.items()
+    ]
+    workers = _worker_count(ray, settings, len(items))
+    worker = _worker_class(runner, settings)
+    dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / per_batch))
+    with warnings.catch_warnings():
+        # max_task_retries has no named parameter yet (pyproject pins Ray below 2.64).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        dataset = dataset.map_batches(
+            worker,
+            batch_size=per_batch,
+            compute=ray.data.ActorPoolStrategy(size=workers),
+            num_cpus=settings.threads_per_worker,
+            max_restarts=-1,
+            max_task_retries=BATCH_RETRIES,
+        )
+    for row in dataset.iter_rows():
+        for line in row["warnings"] or []:
+            runner.progress.message(f"Warning: {line}")
+        yield int(row["index"]), pickle.loads(row["outcome"]), row["fingerprint"]
+
+
+def _worker_class(runner: _Runner, settings: RaySettings) -> type[Worker]:
+    """Worker with this run's Summarizer arguments, options and run fingerprint."""
+    arguments = runner.summarizer.replica_arguments(threads=settings.threads_per_worker)
+    details = {
+        "summarizer_arguments": arguments,
+        "options": runner.options,
+        "run_fingerprint": runner.run_fingerprint,
+    }
+    return type("SummarizerWorker", (Worker,), details)
+
+
+def _worker_count(ray: Any, settings: RaySettings, documents: int) -> int:
+    """The pool's size: as asked, else the cluster's CPUs over each worker's threads; never
+    more workers than there are batches."""
+    if settings.workers is not None:
+        workers = settings.workers
+    else:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        workers = max(1, cpus // settings.threads_per_worker)
+    return max(1, min(workers, math.ceil(documents / settings.documents_per_batch)))
+
+
+@contextlib.contextmanager
+def _ray_session(settings: RaySettings, say: Callable[[str], None]) -> Iterator[Any]:
+    """Ray, connected: to the instance this process already has, to the cluster at
+    `settings.address`, or to a local instance started here and stopped on the way out.
+    Ray's own messages (a worker died, a task is retried) become one-line warnings."""
+    ray = import_ray(settings)
+    started = False
+    if not ray.is_initialized():
+        try:
+            ray.init(
+                address=settings.address or "local",
+                num_cpus=None if settings.address else os.cpu_count(),
+                include_dashboard=False,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
+            )
+        except Exception as exc:  # whatever Ray raises: one line, not its traceback
+            where = settings.address or "a local instance"
+            raise SummarizerError(f"cannot start Ray on {where}: {exc}") from exc
+        started = True
+    _quiet(ray)
+    restore = _route_ray_messages(say)
+    try:
+        yield ray
+    finally:
+        restore()
+        if started:
+            ray.shutdown()
+
+
+def import_ray(settings: RaySettings) -> Any:
+    """The ray module with Ray Data, or a ConfigError saying what to install."""
+    if settings.address is None:
+        os.environ.setdefault(_LOOPBACK_ONLY, "0")
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        problem = "the Ray executor needs Ray, which is not installed"
+        raise ConfigError(problem, hint=INSTALL_HINT) from exc
+    return ray
+
+
+def _quiet(ray: Any) -> None:
+    """No progress bars or execution banners from Ray Data: the run has its own progress."""
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    # A batch whose worker died on every try is the driver's to report: the run goes on.
+    context.max_errored_blocks = -1
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _route_ray_messages(say: Callable[[str], None]) -> Callable[[], None]:
+    """Ray prints its components' messages (a worker died, a task is retried) on stdout;
+    send their first sentence to `say` instead. Returns what undoes it."""
+    try:
+        import ray._private.worker as ray_worker
+    except ImportError:
+        return lambda: None
+    original = getattr(ray_worker, "print_to_stdstream", None)
+    if original is None:
+        return lambda: None
+
+    def print_to_stdstream(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+        for line in data.get("lines") or []:
+            say(f"Ray: {str(line).split('. ')[0].strip()}")
+
+    ray_worker.print_to_stdstream = print_to_stdstream
+
+    def restore() -> None:
+        ray_worker.print_to_stdstream = original
+
+    return restore
