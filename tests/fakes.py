@@ -61,6 +61,14 @@ class FakeSummarizer(FakeModel):
         return " ".join(words[: max(1, len(words) // 2)])
 
 
+class NeverShorter(FakeSummarizer):
+    """Gives back unchanged every input that holds the word "endless": the summaries of a
+    text about it never get shorter."""
+
+    def respond(self, text: str) -> str:
+        return text if "endless" in text else super().respond(text)
+
+
 class CappedSummarizer(FakeSummarizer):
     """Summarizes as FakeSummarizer does, cut to the max_length it is given, and remembers
     each chunk's summary."""

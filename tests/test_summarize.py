@@ -6,7 +6,14 @@ import pytest
 from summarizer.cache import Cache
 from summarizer.errors import ModelError, SummarizerError
 from summarizer.summarize import SummarizationStats, scaled_lengths, summarize_text, summarize_texts
-from tests.fakes import CappedSummarizer, FakeSummarizer, InventingSummarizer, is_retry, spec
+from tests.fakes import (
+    CappedSummarizer,
+    FakeSummarizer,
+    InventingSummarizer,
+    NeverShorter,
+    is_retry,
+    spec,
+)
 
 
 def article(sentences: int, topic: str = "story") -> str:
@@ -165,17 +172,9 @@ def test_a_chunk_texts_share_is_a_miss_for_the_first_of_them_only(tmp_path):
     assert together[2].text == together[0].text
 
 
-class Stubborn(FakeSummarizer):
-    """Gives back unchanged every input about "stubborn": such a text's summaries never get
-    shorter."""
-
-    def respond(self, text):
-        return text if "stubborn" in text else super().respond(text)
-
-
 def test_a_text_whose_summaries_never_get_shorter_fails_alone(tmp_path):
-    texts = [article(30, "election"), article(30, "stubborn"), article(60, "harbour")]
-    model = Stubborn(spec("summarization", **SMALL_CHUNKS))
+    texts = [article(30, "election"), article(30, "endless"), article(60, "harbour")]
+    model = NeverShorter(spec("summarization", **SMALL_CHUNKS))
     outcomes = summarize_texts(texts, model, Cache(tmp_path / "c"))
     assert isinstance(outcomes[1], SummarizerError)
     assert "did not get shorter" in str(outcomes[1])
@@ -183,7 +182,7 @@ def test_a_text_whose_summaries_never_get_shorter_fails_alone(tmp_path):
     alone = [summarize_text(text, summarizer(**SMALL_CHUNKS), cache) for text in texts[::2]]
     assert [(s.text, s.stats) for s in outcomes[::2]] == [(s.text, s.stats) for s in alone]
     with pytest.raises(SummarizerError, match="did not get shorter"):
-        summarize_text(texts[1], Stubborn(spec("summarization", **SMALL_CHUNKS)), cache)
+        summarize_text(texts[1], NeverShorter(spec("summarization", **SMALL_CHUNKS)), cache)
 
 
 class FailsOn(FakeSummarizer):
