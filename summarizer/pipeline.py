@@ -36,9 +36,8 @@ from summarizer.language import (
 from summarizer.options import RunOptions
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
-from summarizer.sources import looks_like_url
-from summarizer.summarize import SummarizationStats
-from summarizer.summarize import summarize_text as summarize_english
+from summarizer.sources import address_in
+from summarizer.summarize import SummarizationStats, Summary, summarize_texts
 from summarizer.translate import Routed, route, translate_documents
 
 ModelLoader = Callable[[ModelSpec, Callable[[str], None]], Model]
@@ -152,8 +151,9 @@ class Summarizer:
         articles: Sequence[Article | str | bytes | os.PathLike[str] | Document],
         options: RunOptions | None = None,
     ) -> list[Result | SummarizerError]:
-        """Many articles at once: their sentences share translation batches. Each is an
-        Article (a name and what `run` takes) or what `run` takes, named as `run` names it.
+        """Many articles at once: their sentences share translation batches, and their
+        chunks summarizer batches. Each is an Article (a name and what `run` takes) or what
+        `run` takes, named as `run` names it.
 
         A failure that concerns one article (or the articles one model serves) is returned
         in its place; the others complete.
@@ -167,6 +167,28 @@ class Summarizer:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
         self._ensure_present(prepared, options.summarize)
+        failed, flags_of = self._translate(prepared, options)
+        summaries = self._summarize([item for item in prepared if id(item) not in failed], options)
+        failed.update((key, s) for key, s in summaries.items() if isinstance(s, SummarizerError))
+        results: list[Result | SummarizerError] = []
+        for item in outcomes:
+            if isinstance(item, SummarizerError):
+                results.append(item)
+            elif id(item) in failed:
+                results.append(failed[id(item)])
+            else:
+                summary = summaries.get(id(item))
+                try:
+                    results.append(self._finish(item, options, flags_of[id(item)], summary))
+                except SummarizerError as exc:
+                    results.append(exc)
+        return results
+
+    def _translate(
+        self, prepared: list[_Prepared], options: RunOptions
+    ) -> tuple[dict[int, SummarizerError], dict[int, list[Flag]]]:
+        """The articles and their titles translated in shared batches, and reviewed with
+        checks on: each article's failure (when it failed) and its flags, by id."""
         titles = [item.title for item in prepared if item.title is not None]
         failures = translate_documents(
             [item.routed for item in prepared] + titles,
@@ -185,24 +207,33 @@ class Summarizer:
                 self.config.target_language,
                 failures,
             )
-        failed = {
-            id(item): exc
-            for item, exc in zip(prepared, failures[: len(prepared)], strict=True)
-            if exc
-        }
-        flags_of = {id(item): found for item, found in zip(prepared, flags, strict=True)}
-        results: list[Result | SummarizerError] = []
-        for item in outcomes:
-            if isinstance(item, SummarizerError):
-                results.append(item)
-            elif id(item) in failed:
-                results.append(failed[id(item)])
-            else:
-                try:
-                    results.append(self._finish(item, options, flags_of[id(item)]))
-                except SummarizerError as exc:
-                    results.append(exc)
-        return results
+        own = failures[: len(prepared)]  # the titles' come after
+        failed = {id(item): exc for item, exc in zip(prepared, own, strict=True) if exc}
+        return failed, {id(item): found for item, found in zip(prepared, flags, strict=True)}
+
+    def _summarize(
+        self, items: list[_Prepared], options: RunOptions
+    ) -> dict[int, Summary | SummarizerError]:
+        """Each article's summary, or the error met in its place, by id; the articles'
+        chunks share batches, and the time it takes is shared out by their chunks."""
+        if not options.summarize or not items:
+            return {}
+        started = time.perf_counter()
+
+        def report_chunks(count: int) -> None:
+            self._progress(f"summarizing {count} chunk(s) with {self.summarizer_spec.name}")
+
+        try:
+            model = self.model(self.summarizer_spec)
+        except SummarizerError as exc:
+            return {id(item): exc for item in items}
+        english = [join_paragraphs(item.routed.english) for item in items]
+        summaries = summarize_texts(english, model, self.cache, report_chunks, check=options.checks)
+        elapsed = time.perf_counter() - started
+        chunks = [s.stats.chunks if isinstance(s, Summary) else 0 for s in summaries]
+        for item, count in zip(items, chunks, strict=True):
+            item.seconds += elapsed * count / max(1, sum(chunks))
+        return {id(item): summary for item, summary in zip(items, summaries, strict=True)}
 
     def _ensure_present(self, prepared: list[_Prepared], summarize: bool) -> None:
         """Every model these articles need on disk before any loads: one ModelError naming
@@ -262,7 +293,7 @@ class Summarizer:
         fetch = self.config.fetch_settings()
         if isinstance(text, os.PathLike):
             return read_document(os.fspath(text), fetch_settings=fetch, **settings)
-        if (address := _address(text)) is not None:  # valid or not: read_document says
+        if (address := address_in(text)) is not None:  # valid or not: read_document says
             return read_document(address, fetch_settings=fetch, **settings)
         line = text.strip()
         if len(line) < 4096 and not any(c.isspace() for c in line) and os.path.exists(line):
@@ -273,22 +304,11 @@ class Summarizer:
             )
         return parse_text(text, name=article.name, **settings)
 
-    def _finish(self, item: _Prepared, options: RunOptions, flags: list[Flag]) -> Result:
+    def _finish(
+        self, item: _Prepared, options: RunOptions, flags: list[Flag], summary: Summary | None
+    ) -> Result:
         started = time.perf_counter()
-        summary = None
         english = join_paragraphs(item.routed.english)
-        if options.summarize:
-
-            def report_chunks(count: int) -> None:
-                self._progress(f"summarizing {count} chunk(s) with {self.summarizer_spec.name}")
-
-            summary = summarize_english(
-                english,
-                self.model(self.summarizer_spec),
-                self.cache,
-                report_chunks,
-                check=options.checks,
-            )
         used = item.routed.used
         # The article's own language names the translator; another one only serves quotes.
         main = self.config.translator_for(item.language) or (used[0] if used else None)
@@ -359,17 +379,11 @@ def _as_article(item: Article | str | bytes | os.PathLike[str] | Document) -> Ar
         return item
     if isinstance(item, os.PathLike):
         return Article(os.fspath(item), item)
-    if isinstance(item, str) and (address := _address(item)) is not None:
+    if isinstance(item, str) and (address := address_in(item)) is not None:
         from summarizer.sources import without_credentials
 
         return Article(without_credentials(address), item)
     return Article("<text>", item)
-
-
-def _address(text: str) -> str | None:
-    """The web address a string is, spaces around it aside (valid or not); None for text."""
-    line = text.strip()
-    return line if "\n" not in line and looks_like_url(line) else None
 
 
 def summarize_text(

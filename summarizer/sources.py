@@ -63,6 +63,12 @@ def looks_like_url(text: str) -> bool:
     return text[:8].lower().startswith(("http://", "https://"))
 
 
+def address_in(text: str) -> str | None:
+    """The web address a string is, spaces around it aside (valid or not); None for text."""
+    line = text.strip()
+    return line if "\n" not in line and looks_like_url(line) else None
+
+
 def without_credentials(url: str) -> str:
     """`url` with its user:password@ removed, also when the password holds a / ? or # that
     should have been percent-encoded ("user:pa/ss@host"); a path's own @ ("/@name")

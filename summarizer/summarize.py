@@ -1,6 +1,8 @@
 """Summarization stage: token-aware chunks, each summarized (and cached), partial summaries
 reduced until one summary remains (map-reduce). The final summary is cached too, so a
-repeated article needs neither a tokenizer nor a model.
+repeated article needs neither a tokenizer nor a model. Many texts are summarized in
+lockstep, each round's chunks of all of them in shared batches; each chunk's summary depends
+on that chunk alone, so a text's summary is the one it gets alone.
 
 With checks on, the numbers and names a summary states that its text never has are its
 unsupported claims (claims.unsupported_claims); such a summary is made once more with the
@@ -62,90 +64,196 @@ def summarize_text(
 ) -> Summary:
     """One English summary of `text` (paragraphs separated by blank lines); with `check`,
     its unsupported claims found, and a second attempt made when there are some."""
-    stats = SummarizationStats()
-    first = _final_summary(text, model, cache, on_chunks, model.spec.generation, stats)
-    if not check or not first.summarized:
-        return first
-    first.claims = unsupported_claims(first.text, text)
+    (outcome,) = summarize_texts([text], model, cache, on_chunks, check=check)
+    if isinstance(outcome, SummarizerError):
+        raise outcome
+    return outcome
+
+
+def summarize_texts(
+    texts: list[str],
+    model: Model,
+    cache: Cache,
+    on_chunks: Callable[[int], None] | None = None,
+    *,
+    check: bool = False,
+) -> list[Summary | SummarizerError]:
+    """summarize_text for many texts at once, their chunks in shared batches: each text's
+    Summary (the same as it would get alone), or in its place the SummarizerError it met;
+    the others complete. `on_chunks` is told the number of chunks of each pass that needs
+    the model (the first, then the retries with `check`)."""
+    distinct = list(dict.fromkeys(texts))
+    stats = {text: SummarizationStats() for text in distinct}
+    outcomes = _final_summaries(distinct, model, cache, on_chunks, model.spec.generation, stats)
+    if check:
+        _retry_claims(outcomes, model, cache, on_chunks, stats)
+    seen: set[str] = set()
+    results: list[Summary | SummarizerError] = []
+    for text in texts:
+        results.append(_repeated(outcomes[text]) if text in seen else outcomes[text])
+        seen.add(text)
+    return results
+
+
+def _repeated(outcome: Summary | SummarizerError) -> Summary | SummarizerError:
+    """A text given again: summarized once, for its first place. Like a chunk several texts
+    share, it needed the model for that one only: its other places' look-ups (the final
+    summary's, and the retry's when there was one) are all hits, as one by one."""
+    if isinstance(outcome, SummarizerError):
+        return outcome
+    first = outcome.stats
+    stats = SummarizationStats(first.chunks, 1 + first.retried, 0, first.retried)
+    return Summary(outcome.text, outcome.summarized, stats, list(outcome.claims))
+
+
+def _retry_claims(
+    outcomes: dict[str, Summary | SummarizerError],
+    model: Model,
+    cache: Cache,
+    on_chunks: Callable[[int], None] | None,
+    stats: dict[str, SummarizationStats],
+) -> None:
+    """Each summary's unsupported claims found; those that have some made once more with
+    the retry settings, in shared batches, and the one with fewer claims kept."""
+    firsts = {t: s for t, s in outcomes.items() if isinstance(s, Summary) and s.summarized}
+    for text, first in firsts.items():
+        first.claims = unsupported_claims(first.text, text)
     retry = model.spec.retry_generation
-    if not first.claims or retry is None:
-        return first
-    stats.retried = 1
-    second = _final_summary(text, model, cache, on_chunks, retry, stats)
-    second.claims = unsupported_claims(second.text, text)
-    return second if len(second.claims) < len(first.claims) else first
+    again = [text for text, first in firsts.items() if first.claims]
+    if retry is None or not again:
+        return
+    for text in again:
+        stats[text].retried = 1
+    seconds = _final_summaries(again, model, cache, on_chunks, retry, stats)
+    for text, second in seconds.items():
+        if isinstance(second, Summary):
+            second.claims = unsupported_claims(second.text, text)
+            if len(second.claims) >= len(firsts[text].claims):
+                continue
+        outcomes[text] = second
 
 
-def _final_summary(
-    text: str,
+def _final_summaries(
+    texts: list[str],
     model: Model,
     cache: Cache,
     on_chunks: Callable[[int], None] | None,
     generation: dict[str, Any],
-    stats: SummarizationStats,
-) -> Summary:
-    """The summary made with `generation` settings, from its cached record when there is
-    one (then neither a tokenizer nor a model is needed)."""
+    stats: dict[str, SummarizationStats],
+) -> dict[str, Summary | SummarizerError]:
+    """Each text's summary made with `generation` settings, from its cached record when
+    there is one (then neither a tokenizer nor a model is needed); the others made together
+    and each stored as soon as it is done."""
+    failed: dict[str, SummarizerError] = {}
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
-        summary = _summarize(text, model, cache, stats, on_chunks, generation)
-        record = {"summary": summary.text, "summarized": summary.summarized, "chunks": stats.chunks}
-        yield {text: json.dumps(record, ensure_ascii=False)}
+        for text, outcome in _map_reduce(misses, model, cache, on_chunks, generation, stats):
+            if isinstance(outcome, SummarizerError):
+                failed[text] = outcome
+                continue
+            chunks = stats[text].chunks
+            record = {"summary": outcome.text, "summarized": outcome.summarized, "chunks": chunks}
+            yield {text: json.dumps(record, ensure_ascii=False)}
 
     settings = model.spec.output_settings_for(generation)
-    lookup = cache.get_or_compute(FINAL_TASK, lambda: model.identity, settings, [text], compute)
-    record = json.loads(lookup.values[text])
-    if lookup.computed:
-        stats.cache_misses += 1
-    else:
-        stats.chunks = record["chunks"]
-        stats.cache_hits += 1
-    return Summary(record["summary"], record["summarized"], stats)
+    lookup = cache.get_or_compute(
+        FINAL_TASK, lambda: model.identity, settings, texts, compute, partial=True
+    )
+    computed = set(lookup.computed)
+    outcomes: dict[str, Summary | SummarizerError] = {}
+    for text in texts:
+        if text in failed:
+            outcomes[text] = failed[text]
+            continue
+        record = json.loads(lookup.values[text])
+        if text in computed:
+            stats[text].cache_misses += 1
+        else:
+            stats[text].chunks = record["chunks"]
+            stats[text].cache_hits += 1
+        outcomes[text] = Summary(record["summary"], record["summarized"], stats[text])
+    return outcomes
 
 
-def _summarize(
-    text: str,
+def _map_reduce(
+    texts: list[str],
     model: Model,
     cache: Cache,
-    stats: SummarizationStats,
     on_chunks: Callable[[int], None] | None,
     generation: dict[str, Any],
-) -> Summary:
-    """Map-reduce: chunks summarized, their summaries joined and summarized again until one
-    remains; a text shorter than a summary would be is returned as it is."""
-    settings = dict(generation)
+    stats: dict[str, SummarizationStats],
+) -> Iterator[tuple[str, Summary | SummarizerError]]:
+    """Each text's summary, or its error, as soon as the text is done. A SummarizerError
+    the model raises fails every text not done yet; any other exception propagates."""
+    unfinished = dict.fromkeys(texts)
+    try:
+        for text, outcome in _rounds(texts, model, cache, on_chunks, dict(generation), stats):
+            del unfinished[text]
+            yield text, outcome
+    except SummarizerError as exc:
+        for text in unfinished:
+            yield text, exc
+
+
+def _rounds(
+    texts: list[str],
+    model: Model,
+    cache: Cache,
+    on_chunks: Callable[[int], None] | None,
+    settings: dict[str, Any],
+    stats: dict[str, SummarizationStats],
+) -> Iterator[tuple[str, Summary | SummarizerError]]:
+    """Map-reduce in lockstep: each round, the chunks of every text not done yet are
+    summarized together, and a text's summaries joined and cut into chunks again until one
+    remains; a text shorter than a summary would be is its own summary."""
     limit = model.spec.max_input_tokens
-    if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
-        return Summary(text, summarized=False, stats=stats)
-    sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
-    chunks = pack_chunks(sentences, limit, model.count_tokens)
-    stats.chunks = len(chunks)
-    if on_chunks:
-        on_chunks(len(chunks))
-    partials = _summarize_chunks(chunks, model, cache, settings, stats)
+    chunks_of: dict[str, list[str]] = {}
+    for text in texts:
+        if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
+            yield text, Summary(text, summarized=False, stats=stats[text])
+            continue
+        sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
+        chunks_of[text] = pack_chunks(sentences, limit, model.count_tokens)
+        stats[text].chunks = len(chunks_of[text])
+    total = sum(map(len, chunks_of.values()))
+    if on_chunks and total:
+        on_chunks(total)
+    partials_of = _summarize_chunks(chunks_of, model, cache, settings, stats)
     for _round in range(MAX_ROUNDS):
-        if len(partials) == 1:
-            return Summary(partials[0], summarized=True, stats=stats)
-        joined = " ".join(partials)
-        if model.count_tokens(joined) <= limit:
-            chunks = [joined]
-        else:
-            chunks = pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
-        partials = _summarize_chunks(chunks, model, cache, settings, stats)
-    raise SummarizerError("the summaries did not get shorter", hint="check the summarizer")
+        chunks_of = {}
+        for text, partials in partials_of.items():
+            if len(partials) == 1:
+                yield text, Summary(partials[0], summarized=True, stats=stats[text])
+            else:
+                chunks_of[text] = _rechunk(partials, model)
+        if not chunks_of:
+            return
+        partials_of = _summarize_chunks(chunks_of, model, cache, settings, stats)
+    for text in partials_of:
+        hint = "check the summarizer"
+        yield text, SummarizerError("the summaries did not get shorter", hint=hint)
+
+
+def _rechunk(partials: list[str], model: Model) -> list[str]:
+    """A reduce round's chunks: the partial summaries joined, cut again where too long."""
+    limit = model.spec.max_input_tokens
+    joined = " ".join(partials)
+    if model.count_tokens(joined) <= limit:
+        return [joined]
+    return pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
 
 
 def _summarize_chunks(
-    chunks: list[str],
+    chunks_of: dict[str, list[str]],
     model: Model,
     cache: Cache,
     settings: dict[str, Any],
-    stats: SummarizationStats,
-) -> list[str]:
-    """One summary per chunk; the uncached ones in length-sorted batches, each stored as it
-    is done. Each chunk's summary lengths are scaled to the chunk alone, and only chunks
-    with equal lengths share a batch: a summary never depends on its batch companions, nor
-    on which chunks the cache held (issue 11)."""
+    stats: dict[str, SummarizationStats],
+) -> dict[str, list[str]]:
+    """One summary per chunk of each text; the uncached ones, of all the texts together, in
+    length-sorted batches, each stored as it is done. Each chunk's summary lengths are
+    scaled to the chunk alone, and only chunks with equal lengths share a batch: a summary
+    never depends on its batch companions, nor on which chunks the cache held (issue 11)."""
 
     key_settings = model.spec.output_settings_for(settings)
 
@@ -160,10 +268,17 @@ def _summarize_chunks(
                 batch = group[start : start + model.spec.batch_size]
                 yield dict(zip(batch, model.generate(batch, lengths), strict=True))
 
-    lookup = cache.get_or_compute(TASK, lambda: model.identity, key_settings, chunks, compute)
-    stats.cache_hits += len(chunks) - len(lookup.computed)
-    stats.cache_misses += len(lookup.computed)
-    return [lookup.values[chunk] for chunk in chunks]
+    every = [chunk for chunks in chunks_of.values() for chunk in chunks]
+    lookup = cache.get_or_compute(TASK, lambda: model.identity, key_settings, every, compute)
+    unclaimed = set(lookup.computed)
+    for text, chunks in chunks_of.items():
+        # A chunk several texts share is a miss for the first of them only (as in
+        # translate.py): the model made it once.
+        misses = unclaimed.intersection(chunks)
+        unclaimed -= misses
+        stats[text].cache_misses += len(misses)
+        stats[text].cache_hits += len(chunks) - len(misses)
+    return {text: [lookup.values[c] for c in chunks] for text, chunks in chunks_of.items()}
 
 
 def scaled_lengths(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:

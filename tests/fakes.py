@@ -61,6 +61,56 @@ class FakeSummarizer(FakeModel):
         return " ".join(words[: max(1, len(words) // 2)])
 
 
+class NeverShorter(FakeSummarizer):
+    """Gives back unchanged every input that holds the word "endless": the summaries of a
+    text about it never get shorter."""
+
+    def respond(self, text: str) -> str:
+        return text if "endless" in text else super().respond(text)
+
+
+class CappedSummarizer(FakeSummarizer):
+    """Summarizes as FakeSummarizer does, cut to the max_length it is given, and remembers
+    each chunk's summary."""
+
+    def __init__(self, spec_: ModelSpec) -> None:
+        super().__init__(spec_)
+        self.summaries: dict[str, str] = {}
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
+        self.batches.append(list(texts))
+        self.settings.append(dict(settings))
+        outputs = [" ".join(self.respond(t).split()[: settings["max_length"]]) for t in texts]
+        self.summaries.update(zip(texts, outputs, strict=True))
+        return outputs
+
+
+class InventingSummarizer(FakeSummarizer):
+    """Summarizes with the first half of the words, after a sentence that states a year and
+    a name the text never has; on a retry (unless `stubborn`) without it. With `about`,
+    only inputs that hold that word get the sentence."""
+
+    def __init__(self, spec_: ModelSpec, *, stubborn: bool = False, about: str = "") -> None:
+        super().__init__(spec_)
+        self.stubborn = stubborn
+        self.about = about
+        self.retries = 0
+
+    def generate(self, texts: list[str], settings: dict[str, Any]) -> list[str]:
+        self.batches.append(list(texts))
+        self.settings.append(dict(settings))
+        retry = is_retry(settings)
+        self.retries += retry
+        honest = retry and not self.stubborn
+        invented = "" if honest else "In 1987 the mayor met Pauline Dufresnoy. "
+        return [(invented if self.about in t else "") + self.respond(t) for t in texts]
+
+
+def is_retry(settings: dict[str, Any]) -> bool:
+    """Whether generate() got a retry's settings (the default retries' penalty)."""
+    return settings.get("repetition_penalty", 1.0) != 1.0
+
+
 def spec(task: str = "translation", **overrides: Any) -> ModelSpec:
     values: dict[str, Any] = {
         "name": f"fake-{task}",

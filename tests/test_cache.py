@@ -225,6 +225,17 @@ def test_get_or_compute_says_which_input_got_no_value(tmp_path):
         Cache(tmp_path / "c").get_or_compute("t", lambda: "m", {}, ["a", "b"], forgetful)
 
 
+def test_a_partial_lookup_leaves_out_the_inputs_that_got_no_value(tmp_path):
+    def forgetful(misses):
+        yield {misses[0]: "only the first"}
+
+    cache = Cache(tmp_path / "c")
+    cache.get_or_compute("t", lambda: "m", {}, ["c"], _upper_case([]))
+    lookup = cache.get_or_compute("t", lambda: "m", {}, ["a", "b", "c"], forgetful, partial=True)
+    assert lookup.values == {"a": "only the first", "c": "C"}
+    assert lookup.computed == ["a"]
+
+
 def test_the_journal_is_wal_and_a_write_is_one_transaction(tmp_path):
     cache_file = filled_cache(tmp_path / "c")
     assert sql(cache_file, "PRAGMA journal_mode") == [("wal",)]

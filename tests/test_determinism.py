@@ -17,7 +17,7 @@ from summarizer.pipeline import Article
 from summarizer.segment import pack_chunks, split_sentences
 from summarizer.summarize import summarize_text
 from summarizer.translate import Translation, translate_segments
-from tests.fakes import FakeModel, FakeSummarizer, spec, translate_one
+from tests.fakes import CappedSummarizer, FakeModel, spec, translate_one
 
 SHORT = "Le maire a parlé hier soir."
 SHORTER = ["Bonjour.", "Merci à tous.", "Il pleut."]
@@ -53,22 +53,6 @@ def test_a_segment_translates_the_same_alone_and_beside_longer_or_shorter_ones(e
     assert translated_in([SHORT, *SHORTER]) == alone
     assert translated_in([*SAME_BUCKET, SHORT]) == alone
     assert translated_in([*SHORTER, SHORT, *SAME_BUCKET, *LONGER]) == alone
-
-
-class CappedSummarizer(FakeSummarizer):
-    """Summarizes as FakeSummarizer does, cut to the max_length it is given, and remembers
-    each chunk's summary."""
-
-    def __init__(self, spec_) -> None:
-        super().__init__(spec_)
-        self.summaries: dict[str, str] = {}
-
-    def generate(self, texts, settings):
-        self.batches.append(list(texts))
-        self.settings.append(dict(settings))
-        outputs = [" ".join(self.respond(t).split()[: settings["max_length"]]) for t in texts]
-        self.summaries.update(zip(texts, outputs, strict=True))
-        return outputs
 
 
 def story(sentences: int, topic: str = "story") -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from summarizer import Summarizer, summarize_text
+from summarizer.config import load_config
 from summarizer.documents import Document, split_paragraphs
 from summarizer.engines import load_model
-from summarizer.errors import ConfigError, InputError
+from summarizer.errors import ConfigError, InputError, SummarizerError
 from summarizer.options import RunOptions
+from summarizer.pipeline import Article
 from tests.articles import (
     ENGLISH_ARTICLE,
     FRENCH_ARTICLE,
@@ -20,7 +22,7 @@ from tests.articles import (
     SCRAPED_ENGLISH_DEBRIS,
     long_french_article,
 )
-from tests.fakes import FakeModel, FakeSummarizer
+from tests.fakes import FakeModel, FakeSummarizer, NeverShorter
 
 
 class RecordingLoader:
@@ -295,3 +297,95 @@ def test_the_configured_size_limit_applies_to_strings(tmp_path):
     summarizer, _ = routed(tmp_path, max_input_bytes=100)
     with pytest.raises(InputError, match="larger than 100 bytes"):
         summarizer.run(FRENCH_ARTICLE)
+
+
+# --- many articles: their chunks share summarizer batches ---------------------------------
+
+
+def english_story(topic: str, sentences: int = 30) -> str:
+    """An English article about `topic`, in paragraphs of five sentences."""
+    lines = [
+        f"The {topic} committee met on day {i} and heard report number {i} on the {topic}."
+        for i in range(sentences)
+    ]
+    return "\n\n".join(" ".join(lines[i : i + 5]) for i in range(0, sentences, 5))
+
+
+TOPICS = ["harbour", "railway", "museum"]
+STORIES = [english_story(TOPICS[0]), english_story(TOPICS[1], 12), english_story(TOPICS[2], 45)]
+
+
+def serving(model):
+    """A model_loader that gives `model` whatever is asked for."""
+    return lambda _spec, _progress=None: model
+
+
+def summarized_one_by_one(config, cache_dir, make_model, texts):
+    """Each text through `run` alone, one after the other, each with a model of its own:
+    (their results, the summarizer's generate calls in all)."""
+    results, calls = [], 0
+    for text in texts:
+        model = make_model()
+        summarizer = Summarizer(config, cache_dir=cache_dir, model_loader=serving(model))
+        try:
+            results.append(summarizer.run(text, RunOptions(source_language="en")))
+        finally:
+            summarizer.close()
+        calls += model.calls
+    return results, calls
+
+
+def test_articles_of_a_batch_share_summarizer_batches_and_get_their_own_summaries(
+    tiny_config, tmp_path
+):
+    # tiny-bart's settings (128-token chunks, batches of 2) with a recording fake.
+    spec = load_config(tiny_config).models["tiny-bart"]
+    model, messages = FakeSummarizer(spec), []
+    summarizer = Summarizer(
+        tiny_config,
+        cache_dir=tmp_path / "batch",
+        model_loader=serving(model),
+        on_progress=messages.append,
+    )
+    articles = [Article(f"story{i}", text) for i, text in enumerate(STORIES)]
+    results = summarizer.run_batch(articles, RunOptions(source_language="en"))
+    alone, calls_alone = summarized_one_by_one(
+        tiny_config, tmp_path / "alone", lambda: FakeSummarizer(spec), STORIES
+    )
+
+    assert [(r.summary, r.stats["summarization"]) for r in results] == [
+        (r.summary, r.stats["summarization"]) for r in alone
+    ]
+    topics = [{t for t in TOPICS if t in " ".join(batch)} for batch in model.batches]
+    assert any(len(found) > 1 for found in topics)
+    assert model.calls < calls_alone
+    chunks = sum(result.stats["summarization"]["chunks"] for result in results)
+    summarizing = [message for message in messages if message.startswith("summarizing")]
+    assert summarizing == [f"summarizing {chunks} chunk(s) with tiny-bart"]
+
+
+def test_an_article_whose_summary_fails_fails_alone(tiny_config):
+    model = NeverShorter(load_config(tiny_config).models["tiny-bart"])
+    summarizer = Summarizer(tiny_config, model_loader=serving(model))
+    texts = [STORIES[0], english_story("endless"), STORIES[1]]
+    results = summarizer.run_batch(texts, RunOptions(source_language="en"))
+    assert isinstance(results[1], SummarizerError)
+    assert "did not get shorter" in str(results[1])
+    assert all(result.summarized for result in results[::2])
+
+
+def test_a_batch_gets_the_summaries_its_articles_get_alone_from_the_tiny_models(
+    tiny_config, tmp_path
+):
+    articles = [Article(f"story{i}", text) for i, text in enumerate(STORIES)]
+    options = RunOptions(source_language="en")
+    summarizer = Summarizer(tiny_config, cache_dir=tmp_path / "batch")
+    together = summarizer.run_batch(articles, options)
+    summarizer.close()
+    summarizer = Summarizer(tiny_config, cache_dir=tmp_path / "alone")
+    alone = [summarizer.run(text, options) for text in STORIES]
+    summarizer.close()
+    assert [(r.summary, r.checks, r.stats["summarization"]) for r in together] == [
+        (r.summary, r.checks, r.stats["summarization"]) for r in alone
+    ]
+    assert all(result.summarized for result in together)

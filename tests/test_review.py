@@ -4,7 +4,6 @@ flagged, retried with the translator's safer settings, and fixed when the retry 
 from __future__ import annotations
 
 import zlib
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ from summarizer.cache import Cache
 from summarizer.config import load_config
 from summarizer.errors import ModelError
 from summarizer.options import RunOptions
-from tests.fakes import FakeModel, FakeSummarizer
+from tests.fakes import FakeModel, FakeSummarizer, InventingSummarizer, is_retry
 
 # Sentences of one paragraph; the second and third hold figures.
 ARTICLE = (
@@ -69,10 +68,6 @@ def english(text: str) -> str:
         else:
             words.append(VOCABULARY[zlib.crc32(word.lower().encode()) % len(VOCABULARY)])
     return " ".join(words) + "."
-
-
-def is_retry(settings: dict[str, Any]) -> bool:
-    return settings.get("repetition_penalty", 1.0) != 1.0
 
 
 class Translator(FakeModel):
@@ -269,25 +264,6 @@ def _sentences(text: str) -> list[str]:
     from summarizer.segment import split_sentences
 
     return split_sentences(text, "fr")
-
-
-class InventingSummarizer(FakeSummarizer):
-    """Summarizes with the first half of the words, after a sentence that states a year and
-    a name the text never has; on a retry (unless `stubborn`) without it."""
-
-    def __init__(self, spec, *, stubborn: bool = False):
-        super().__init__(spec)
-        self.stubborn = stubborn
-        self.retries = 0
-
-    def generate(self, texts, settings):
-        self.batches.append(list(texts))
-        self.settings.append(dict(settings))
-        retry = is_retry(settings)
-        self.retries += retry
-        honest = retry and not self.stubborn
-        invented = "" if honest else "In 1987 the mayor met Pauline Dufresnoy. "
-        return [invented + self.respond(text) for text in texts]
 
 
 def summarize(config, summarizer_model, cache_dir, **options):

@@ -24,7 +24,8 @@ Split = Callable[[str], list[str]]
 class Lookup:
     """What get_or_compute found and made."""
 
-    # Every distinct input -> its value (cached or computed now), in first-seen order.
+    # Every distinct input -> its value (cached or computed now), in first-seen order
+    # (with `partial`, only those that have one).
     values: dict[str, str]
     # The distinct inputs that needed the model now (at least one piece computed), in
     # first-seen order. An input whose pieces were all stored already is not one of them.
@@ -85,6 +86,7 @@ def get_or_compute(
     *,
     split: Split | None = None,
     join: Callable[[list[str]], str] = " ".join,
+    partial: bool = False,
 ) -> Lookup:
     """Each distinct input's value: all looked up in one get_many, only the misses computed.
 
@@ -96,6 +98,9 @@ def get_or_compute(
     `compute`, each stored as its batch finishes (a piece that is the whole input has the
     input's own key), and a miss's value, its pieces' values joined by `join`, is stored
     with the batch that completes it, so that a later run needs no split at all.
+
+    A miss `compute` gives no value for is a ValueError; with `partial`, it is left out of
+    the Lookup instead (the caller knows why: summarize.py's texts that failed).
     """
     distinct = list(dict.fromkeys(inputs))
     entries = _Entries(store, task, identity, settings)
@@ -106,12 +111,15 @@ def get_or_compute(
         pieces_of = {text: split(text) if split else [text] for text in misses}
         computed = _compute_pieces(entries, pieces_of, compute, join, values)
     missing = [text for text in misses if text not in values]
-    if missing:
+    if missing and not partial:
         raise ValueError(
             f"compute gave no value for {len(missing)} of {len(misses)} input(s), "
             f"such as {missing[0][:60]!r}"
         )
-    return Lookup({text: values[text] for text in distinct}, computed)
+    return Lookup(
+        {text: values[text] for text in distinct if text in values},
+        [text for text in computed if text in values],
+    )
 
 
 def _compute_pieces(
@@ -169,12 +177,14 @@ class ComputesMisses:
         *,
         split: Split | None = None,
         join: Callable[[list[str]], str] = " ".join,
+        partial: bool = False,
     ) -> Lookup:
         """Each distinct input's value, only the misses computed, each batch stored as it is
-        yielded; `split` keeps long inputs in pieces, `join` makes their values one (see
-        get_or_compute above)."""
+        yielded; `split` keeps long inputs in pieces, `join` makes their values one;
+        `partial` leaves out the misses compute gave no value for (see get_or_compute
+        above)."""
         return get_or_compute(
-            self, task, identity, settings, inputs, compute, split=split, join=join
+            self, task, identity, settings, inputs, compute, split=split, join=join, partial=partial
         )
 
 
