@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from summarizer.articles import Article, as_article, read_article
 from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
-from summarizer.documents import Document, join_paragraphs, parse_text, read_bytes, read_document
+from summarizer.documents import Document, join_paragraphs
 from summarizer.engines import Model, ensure_all_present, load_model, thread_count
 from summarizer.errors import CacheWarning, InputError, SummarizerError
 from summarizer.language import (
@@ -36,24 +37,10 @@ from summarizer.language import (
 from summarizer.options import RunOptions
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
-from summarizer.sources import address_in
 from summarizer.summarize import SummarizationStats, Summary, summarize_texts
 from summarizer.translate import Routed, route, translate_documents
 
 ModelLoader = Callable[[ModelSpec, Callable[[str], None]], Model]
-
-
-@dataclass
-class Article:
-    """One input and the name it is reported under (a path, a URL, "<text>").
-
-    `text` is a string (plain text or HTML, cleaned by the pipeline; a string that is
-    nothing but an http(s) URL is fetched), bytes (a file's content: `name`'s suffix or the
-    bytes say whether it is a PDF, a Word file, a page or text), a path (os.PathLike) to
-    read, or a Document already read."""
-
-    name: str
-    text: str | bytes | os.PathLike[str] | Document
 
 
 @dataclass
@@ -140,7 +127,7 @@ class Summarizer:
         a path, bytes (with `name`, a file name whose suffix says .pdf, .docx or .html when
         the bytes do not), or a Document. `name` is what messages and the result call it
         (default: the path or URL, else "<text>")."""
-        article = _as_article(text) if name is None else Article(name, text)
+        article = as_article(text) if name is None else Article(name, text)
         (outcome,) = self.run_batch([article], options)
         if isinstance(outcome, SummarizerError):
             raise outcome
@@ -160,7 +147,7 @@ class Summarizer:
         """
         options = options or RunOptions()
         outcomes: list[_Prepared | SummarizerError] = []
-        for article in map(_as_article, articles):
+        for article in map(as_article, articles):
             try:
                 outcomes.append(self._prepare(article, options))
             except SummarizerError as exc:
@@ -249,7 +236,7 @@ class Summarizer:
     def _prepare(self, article: Article, options: RunOptions) -> _Prepared:
         """Read, detect each paragraph's language, route each paragraph to its translator."""
         started = time.perf_counter()
-        document = self._read(article, options)
+        document = read_article(article, self.config, options)
         paragraphs = document.paragraphs
         if options.source_language:
             language = options.source_language
@@ -272,37 +259,6 @@ class Summarizer:
         routed_title = route([title], [language], self.config.translator_for) if title else None
         seconds = time.perf_counter() - started
         return _Prepared(article.name, document, language, languages, routed, routed_title, seconds)
-
-    def _read(self, article: Article, options: RunOptions) -> Document:
-        """The article's Document, from whichever form it was given in."""
-        text = article.text
-        if isinstance(text, Document):
-            return text
-        if isinstance(text, bytearray | memoryview):
-            text = bytes(text)
-        if not isinstance(text, str | bytes | os.PathLike):
-            kind = type(text).__name__
-            raise TypeError(f"an article is a str, bytes, a path or a Document, not {kind}")
-        settings = {
-            "keep_boilerplate": options.keep_boilerplate,
-            "max_bytes": self.config.max_input_bytes,
-            "summarize": options.summarize,
-        }
-        if isinstance(text, bytes):
-            return read_bytes(text, article.name, **settings)
-        fetch = self.config.fetch_settings()
-        if isinstance(text, os.PathLike):
-            return read_document(os.fspath(text), fetch_settings=fetch, **settings)
-        if (address := address_in(text)) is not None:  # valid or not: read_document says
-            return read_document(address, fetch_settings=fetch, **settings)
-        line = text.strip()
-        if len(line) < 4096 and not any(c.isspace() for c in line) and os.path.exists(line):
-            raise InputError(
-                "{path} is the name of a file, not an article's text",
-                path=line,
-                hint="pass pathlib.Path(name) to read the file",
-            )
-        return parse_text(text, name=article.name, **settings)
 
     def _finish(
         self, item: _Prepared, options: RunOptions, flags: list[Flag], summary: Summary | None
@@ -371,19 +327,6 @@ class Summarizer:
 
     def close(self) -> None:
         self.cache.close()
-
-
-def _as_article(item: Article | str | bytes | os.PathLike[str] | Document) -> Article:
-    """An Article; any other value `run` takes is one, named as `run` names it."""
-    if isinstance(item, Article):
-        return item
-    if isinstance(item, os.PathLike):
-        return Article(os.fspath(item), item)
-    if isinstance(item, str) and (address := address_in(item)) is not None:
-        from summarizer.sources import without_credentials
-
-        return Article(without_credentials(address), item)
-    return Article("<text>", item)
 
 
 def summarize_text(

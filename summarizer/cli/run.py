@@ -7,22 +7,20 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from summarizer import jobs
 from summarizer.cli import apply, cli, run_options
 from summarizer.cli.errors import EXIT_FAILURE, EXIT_FLAGGED, echo, reports_errors, warn
+from summarizer.cli.executor import executor_options, executor_settings
 from summarizer.config import ENGINES
-from summarizer.errors import ConfigError, InputError, OutputError
+from summarizer.errors import InputError, OutputError
 from summarizer.files import printable
 from summarizer.options import RunOptions
 from summarizer.pipeline import Result
 from summarizer.progress import Progress
-
-if TYPE_CHECKING:
-    from summarizer.jobs.ray_executor import RaySettings
 
 
 def article_options(command: Any) -> Any:
@@ -82,43 +80,6 @@ def article_options(command: Any) -> Any:
         executor_options,
     ]
     return run_options(apply(options, command))
-
-
-def executor_options(command: Any) -> Any:
-    """Where a folder run's documents are processed: here, or on a Ray cluster."""
-    options = [
-        click.option(
-            "--executor",
-            type=click.Choice(["local", "ray"]),
-            default="local",
-            show_default=True,
-            help="local: this process, documents in windows sharing model batches. ray: a "
-            "pool of Ray workers, each with its models loaded (needs -o OUTDIR and "
-            "pip install 'summarizer[ray]'); outputs and manifest are written here alike.",
-        ),
-        click.option(
-            "--ray-address",
-            metavar="ADDRESS",
-            help="With --executor ray: join the cluster at ADDRESS (auto, HOST:PORT or "
-            "ray://HOST:PORT); every node must see the inputs under the same names. "
-            "Default: a Ray instance on this machine, for this run.",
-        ),
-        click.option(
-            "--workers",
-            type=click.IntRange(min=1),
-            metavar="N",
-            help="With --executor ray: the number of workers [default: the cluster's CPUs "
-            "divided by --threads-per-worker].",
-        ),
-        click.option(
-            "--threads-per-worker",
-            type=click.IntRange(min=1),
-            metavar="K",
-            help="With --executor ray: the threads each worker's models use, and the CPUs "
-            "Ray reserves for it [default: 1].",
-        ),
-    ]
-    return apply(options, command)
 
 
 def input_list_option(command: Any) -> Any:
@@ -243,7 +204,9 @@ def _process(**options: Any) -> None:
         raise click.UsageError("- (stdin) can only be used alone")
     if run.strict and run.no_checks:
         raise click.UsageError("--strict needs the checks: drop --no-checks")
-    executor = _executor(run, single)
+    executor = executor_settings(
+        run.executor, run.ray_address, run.workers, run.threads_per_worker, single, run.output
+    )
     progress = Progress(0, enabled=not run.quiet and not single)
     progress.flagged = None if run.no_checks else 0
     summarizer = Summarizer(
@@ -287,35 +250,6 @@ def _process(**options: Any) -> None:
     finally:
         summarizer.close()
     _report(single, run.output, run.quiet, progress, run.strict)
-
-
-def _executor(run: _Request, single: bool) -> RaySettings | None:
-    """The Ray settings of `--executor ray` (Ray importable, an output folder named), None
-    for the local executor; Ray's options without it are a usage error."""
-    ray_options = {
-        "--ray-address": run.ray_address,
-        "--workers": run.workers,
-        "--threads-per-worker": run.threads_per_worker,
-    }
-    if run.executor != "ray":
-        given = [name for name, value in ray_options.items() if value is not None]
-        if given:
-            raise click.UsageError(f"{given[0]} needs --executor ray")
-        return None
-    if single or run.output is None:
-        raise click.UsageError("--executor ray needs an output folder: -o OUTDIR/")
-    from summarizer.jobs.ray_executor import RaySettings, import_ray
-
-    settings = RaySettings(
-        address=run.ray_address,
-        workers=run.workers,
-        threads_per_worker=run.threads_per_worker or 1,
-    )
-    try:
-        import_ray(settings)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
-    return settings
 
 
 def _listed(input_list: str | None, paths: tuple[str, ...]) -> tuple[str, ...]:

@@ -97,9 +97,8 @@ def run_plan(
     executor: RaySettings | None = None,
 ) -> None:
     """Process every job; outputs go to files (whole or not at all) or to `emit`, and each
-    result delivered to `on_result` too (to report its flags). With `executor`, the
-    documents of a folder run are processed by a Ray cluster's workers (ray_executor.py),
-    and written here all the same.
+    result delivered to `on_result` too (to report its flags). With `executor`, a folder
+    run's documents are processed by Ray workers (ray_executor.py), and written here.
 
     In a folder run one document's failure is recorded and the others go on; a failure to
     write into OUTDIR stops the run, since every later document would fail the same way.
@@ -114,14 +113,7 @@ def run_plan(
         check_writable(single_output)
     manifest = fingerprint = None
     if plan.outdir is not None:
-        try:
-            files.safe_folder(plan.outdir, "")
-        except OSError as exc:
-            raise OutputError.from_os_error(plan.outdir, exc, folder=True) from exc
-        own = [MANIFEST] + ([DIGEST_MARKDOWN, DIGEST_CSV] if digest and options.summarize else [])
-        check_not_inputs(plan, own)
-        manifest = Manifest(plan.outdir, lambda line: progress.message(f"Warning: {line}"))
-        files.remove_stale_temporaries(plan.outdir)
+        manifest = _open_manifest(plan, plan.outdir, digest and options.summarize, progress)
         fingerprint = run_fingerprint(summarizer, options, plan.output_format)
     runner = _Runner(
         summarizer, plan, options, progress, emit, read, manifest, fingerprint, on_result
@@ -151,6 +143,19 @@ def run_plan(
                     raise
     if manifest is not None and digest and options.summarize:
         write_digest(plan.outdir, manifest.rows)
+
+
+def _open_manifest(plan: Plan, outdir: Path, digest: bool, progress: Progress) -> Manifest:
+    """OUTDIR made (never through a link), the run's own files checked against its inputs,
+    the previous run's manifest and journal read, a killed run's temporaries removed."""
+    try:
+        files.safe_folder(outdir, "")
+    except OSError as exc:
+        raise OutputError.from_os_error(outdir, exc, folder=True) from exc
+    check_not_inputs(plan, [MANIFEST] + ([DIGEST_MARKDOWN, DIGEST_CSV] if digest else []))
+    manifest = Manifest(outdir, lambda line: progress.message(f"Warning: {line}"))
+    files.remove_stale_temporaries(outdir)
+    return manifest
 
 
 def _in_plan_order(rows: list[Row], plan: Plan) -> None:
