@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from summarizer import files, jobs
+from summarizer.errors import SummarizerError
 from summarizer.jobs import ray_executor
 from summarizer.jobs.ray_executor import RaySettings
 from summarizer.options import RunOptions
@@ -289,3 +290,28 @@ def test_a_two_node_cluster_runs_the_same_job(tmp_path, tiny_config):
     assert manifest_rows(tmp_path / "cluster") == manifest_rows(tmp_path / "local")
     # Both nodes' workers processed documents.
     assert len({path.read_text() for path in nodes.iterdir()}) == 2
+
+
+@pytest.mark.slow
+def test_an_error_that_stops_a_local_run_stops_a_ray_run_in_one_line(
+    tmp_path, tiny_config, ray_address, monkeypatch
+):
+    class BrokenWorker(ray_executor.Worker):
+        """A worker whose batches fail as a bug would (defined here: Ray ships it by value)."""
+
+        def __init__(self):
+            super().__init__()
+
+            def run_batch(*args, **kwargs):
+                raise RuntimeError("a bug in a worker")
+
+            self.summarizer.run_batch = run_batch
+
+    monkeypatch.setattr(ray_executor, "Worker", BrokenWorker)
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    with pytest.raises(SummarizerError) as raised:
+        folder_run(tiny_config, corpus, tmp_path / "out", executor=RaySettings(workers=1))
+    assert str(raised.value) == "unexpected RuntimeError in a Ray worker: a bug in a worker"
+    # The run stopped before writing any output, and says so in its manifest.
+    assert output_files(tmp_path / "out") == {}

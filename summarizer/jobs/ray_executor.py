@@ -104,14 +104,24 @@ class Worker:
                 continue
             articles.append(Article(str(name), document))
             fingerprints.append(content_fingerprint(document, self.run_fingerprint))
-        results = iter(self.summarizer.run_batch(articles, options))
-        outcomes = [failures.get(n) or next(results) for n in range(len(fingerprints))]
+        fatal = False
+        try:
+            results = iter(self.summarizer.run_batch(articles, options))
+            outcomes = [failures.get(n) or next(results) for n in range(len(fingerprints))]
+        except Exception as exc:
+            # What stops a local run (a model that cannot load, a bug) stops this one too:
+            # the driver raises it. Its traceback stays in Ray's log of this worker.
+            logging.getLogger(__name__).exception("a batch failed")
+            if not isinstance(exc, SummarizerError):
+                exc = SummarizerError(f"unexpected {type(exc).__name__} in a Ray worker: {exc}")
+            outcomes, fatal = [exc] * len(fingerprints), True
         said, self.warnings = self.warnings, []
         return {
             "index": list(batch["index"]),
             "outcome": [pickle.dumps(outcome) for outcome in outcomes],
             "fingerprint": fingerprints,
             "warnings": [list(said)] + [[] for _ in outcomes[1:]],
+            "fatal": [fatal] * len(outcomes),
         }
 
 
@@ -166,10 +176,29 @@ def _results(
             max_restarts=-1,
             max_task_retries=BATCH_RETRIES,
         )
-    for row in dataset.iter_rows():
+    for row in _rows(dataset):
         for line in row["warnings"] or []:
             runner.progress.message(f"Warning: {line}")
-        yield int(row["index"]), pickle.loads(row["outcome"]), row["fingerprint"]
+        outcome = pickle.loads(row["outcome"])
+        if row["fatal"]:
+            raise outcome
+        yield int(row["index"]), outcome, row["fingerprint"]
+
+
+def _rows(dataset: Any) -> Iterator[dict[str, Any]]:
+    """The dataset's rows as they come; Ray's own failure (its cluster gone, a worker that
+    cannot start) as one SummarizerError line rather than Ray's traceback."""
+    rows = iter(dataset.iter_rows())
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            said = lines[-1] if lines else type(exc).__name__
+            raise SummarizerError(f"the Ray job stopped: {said}") from exc
+        yield row
 
 
 def _worker_class(runner: _Runner, settings: RaySettings) -> type[Worker]:
