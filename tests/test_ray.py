@@ -147,7 +147,8 @@ def test_without_ray_installed_the_ray_executor_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: the Ray executor needs Ray, which is not installed; "
-        "install the ray extra: pip install 'summarizer[ray]'"
+        "install the ray extra: pip install '.[ray]' in the summarizer clone "
+        "(or pip install 'ray[data]>=2.60,<2.64')"
     )
     assert not (tmp_path / "out").exists()
 

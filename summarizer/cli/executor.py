@@ -23,8 +23,8 @@ def executor_options(command: Any) -> Any:
             default="local",
             show_default=True,
             help="local: this process, documents in windows sharing model batches. ray: a "
-            "pool of Ray workers, each with its models loaded (needs -o OUTDIR and "
-            "pip install 'summarizer[ray]'); outputs and manifest are written here alike.",
+            "pool of Ray workers, each with its models loaded (needs -o OUTDIR and the ray "
+            "extra: pip install '.[ray]'); outputs and manifest are written here alike.",
         ),
         click.option(
             "--ray-address",

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from summarizer.jobs.local import _Runner
     from summarizer.jobs.paths import Job
 
-INSTALL_HINT = "install the ray extra: pip install 'summarizer[ray]'"
+INSTALL_HINT = (
+    "install the ray extra: pip install '.[ray]' in the summarizer clone "
+    "(or pip install 'ray[data]>=2.60,<2.64')"
+)
 # Documents per call of a worker: their sentences and chunks share model batches.
 DOCUMENTS_PER_BATCH = 16
 # How often a batch is tried again on a new worker after its worker died: a document that
