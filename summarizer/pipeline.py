@@ -107,6 +107,7 @@ class Summarizer:
         self._progress = on_progress or (lambda message: None)
         self._on_segments = on_segments or (lambda count: None)
         self._detect = cached_detector(detector or detect_languages, self.cache)
+        self._custom_detector = detector is not None
         self._cache_dir, self._use_cache = cache_dir, use_cache
 
     def model(self, spec: ModelSpec) -> Model:
@@ -316,7 +317,10 @@ class Summarizer:
     def replica_arguments(self, threads: int | None = None) -> dict[str, Any]:
         """What builds the same Summarizer in another process (a cluster's worker): the
         same config, models and cache folder, where none was named here that machine's
-        default; with `threads` per model instead of the config's."""
+        default; with `threads` per model instead of the config's. A model_loader or
+        detector of the caller's own does not travel: refused."""
+        if not self._check_presence or self._custom_detector:
+            raise ValueError("a Summarizer with its own model_loader or detector cannot be copied")
         config = self.config if threads is None else replace(self.config, threads=threads)
         return {
             "config": config,

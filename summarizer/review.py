@@ -189,10 +189,16 @@ def _apply(document: Routed, translator: ModelSpec, verdicts: dict[str, _Verdict
                         source=sentence,
                         translation=verdict.translation.text,
                         problems=list(verdict.problems),
-                        confidence=verdict.translation.confidence,
+                        confidence=_shown(verdict.translation.confidence),
                         retried=verdict.retried,
                     )
                 )
     document.stats.retried += len(retried)
     rejoin(document, translator)
     return flags
+
+
+def _shown(confidence: float | None) -> float | None:
+    """A confidence as results show it: four decimals, so that float noise (another thread
+    count, another machine) does not change an output; decisions use the exact value."""
+    return None if confidence is None else round(confidence, 4)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from summarizer import files, jobs
-from summarizer.errors import SummarizerError
+from summarizer.errors import ConfigError, SummarizerError
 from summarizer.jobs import ray_executor
 from summarizer.jobs.ray_executor import RaySettings
 from summarizer.options import RunOptions
@@ -120,20 +120,22 @@ def test_the_command_line_runs_on_ray_and_a_rerun_skips_everything_without_ray(
 ):
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 3)
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
     arguments = ["translate", corpus, "-o", tmp_path / "out", "--config", tiny_config]
     arguments += ["--source-lang", "fr", "--executor", "ray", "--workers", "2"]
     first = invoke(*arguments)
-    assert first.exit_code == 0, first.output
-    assert "3 written, 0 already up to date, 0 failed" in first.stderr
+    assert first.exit_code == 1, first.output
+    assert "3 written, 0 already up to date, 1 failed" in first.stderr
     written = output_files(tmp_path / "out")
 
     def no_ray(*args, **kwargs):
         raise AssertionError("Ray was used for a run with nothing to do")
 
     monkeypatch.setattr(ray_executor, "_ray_session", no_ray)
+    # The file that failed is read again here, and fails again, without Ray.
     second = invoke(*arguments)
-    assert second.exit_code == 0, second.output
-    assert "0 written, 3 already up to date, 0 failed" in second.stderr
+    assert second.exit_code == 1, second.output
+    assert "0 written, 3 already up to date, 1 failed" in second.stderr
     assert output_files(tmp_path / "out") == written
 
 
@@ -316,3 +318,106 @@ def test_an_error_that_stops_a_local_run_stops_a_ray_run_in_one_line(
     assert str(raised.value) == "unexpected RuntimeError in a Ray worker: a bug in a worker"
     # The run stopped before writing any output, and says so in its manifest.
     assert output_files(tmp_path / "out") == {}
+
+
+@pytest.mark.slow
+def test_more_threads_per_worker_than_a_node_has_is_refused(tmp_path, tiny_config, ray_address):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    with pytest.raises(ConfigError) as raised:
+        folder_run(
+            tiny_config, corpus, tmp_path / "out", executor=RaySettings(threads_per_worker=3)
+        )
+    assert str(raised.value).startswith(
+        "a worker of 3 threads needs as many CPUs on one node, and the largest node of the "
+        "Ray cluster has 2; give fewer threads per worker"
+    )
+
+
+def test_an_address_where_no_cluster_answers_is_one_line_at_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 1)
+    started = time.monotonic()
+    result = subprocess.run(
+        summarizer_command("translate", corpus, "-o", tmp_path / "out", "--executor", "ray",
+                           "--ray-address", "127.0.0.1:1"),
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: cannot reach the Ray cluster at 127.0.0.1:1: Connection refused")
+    )
+    assert time.monotonic() - started < 60
+
+
+def test_what_cannot_travel_to_a_worker_is_refused(tmp_path, tiny_config):
+    from summarizer import documents
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 1)
+    summarizer = Summarizer(tiny_config, model_loader=lambda spec, progress: None)
+    with pytest.raises(ValueError, match="own model_loader or detector"):
+        summarizer.replica_arguments()
+
+    def reader(*args, **kwargs):
+        return documents.read_document(*args, **kwargs)
+
+    with pytest.raises(ValueError, match="workers read with read_document"):
+        jobs.run(
+            Summarizer(tiny_config), [corpus], tmp_path / "out", RunOptions(), "text",
+            progress=Progress(0, enabled=False), emit=print, read=reader,
+            executor=RaySettings(), batch=True,
+        )  # fmt: skip
+
+
+@pytest.mark.stress
+def test_sigterm_stops_a_ray_run_like_ctrl_c_and_keeps_what_finished(
+    tmp_path, tiny_config, ray_address
+):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 24)
+    out = tmp_path / "out"
+    command = summarizer_command(
+        "translate", corpus, "-o", out, "--config", tiny_config, "--source-lang", "fr",
+        "--executor", "ray", "--ray-address", ray_address, "--workers", "2",
+    )  # fmt: skip
+    driver = subprocess.Popen(
+        command, cwd=tmp_path, env=child_env(), stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and journal_rows(out) < 2 and driver.poll() is None:
+        time.sleep(0.02)
+    driver.send_signal(signal.SIGTERM)
+    _, stderr = driver.communicate(timeout=120)
+    assert driver.returncode == 130, stderr[-2000:]
+    assert "Interrupted" in stderr and "Traceback" not in stderr
+    rows = manifest_rows(out)
+    assert rows and all(row["status"] == "written" for row in rows)
+
+
+@pytest.mark.stress
+def test_a_document_that_kills_its_worker_every_time_fails_alone(
+    tmp_path, tiny_config, ray_address, monkeypatch
+):
+    class PoisonedWorker(ray_executor.Worker):
+        """Dies, as on a crash or the kernel's OOM killer, on a batch holding the poison."""
+
+        def _run(self, batch):
+            if any("poison" in str(name) for name in batch["name"]):
+                os._exit(1)
+            return super()._run(batch)
+
+    monkeypatch.setattr(ray_executor, "Worker", PoisonedWorker)
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 5)
+    (corpus / "poison.txt").write_text("Le maire a parlé mardi.", encoding="utf-8")
+    settings = RaySettings(workers=2, documents_per_batch=3)
+    progress = folder_run(tiny_config, corpus, tmp_path / "out", executor=settings,
+                          summarize=False)  # fmt: skip
+    assert progress.counts == {"written": 5, "up_to_date": 0, "failed": 1}
+    failed = [row for row in manifest_rows(tmp_path / "out") if row["status"] == "failed"]
+    assert [Path(row["input"]).name for row in failed] == ["poison.txt"]
+    assert failed[0]["error"].startswith("its Ray worker died on each of 4 tries")
+    assert any(line.startswith("Ray: A worker died") for line in progress.lines)

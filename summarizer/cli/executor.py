@@ -29,8 +29,8 @@ def executor_options(command: Any) -> Any:
         click.option(
             "--ray-address",
             metavar="ADDRESS",
-            help="With --executor ray: join the cluster at ADDRESS (auto, HOST:PORT or "
-            "ray://HOST:PORT); every node must see the inputs under the same names. "
+            help="With --executor ray: join the Ray cluster at ADDRESS (HOST:PORT, or auto "
+            "on a node of it); every node must see the inputs under the same names. "
             "Default: a Ray instance on this machine, for this run.",
         ),
         click.option(

@@ -122,13 +122,7 @@ def run_plan(
     try:
         for source, reason in plan.refused:
             runner.record(Row(shown(source), None, "failed", error=reason))
-        if executor is not None:
-            from summarizer.jobs.ray_executor import run_on_ray
-
-            run_on_ray(runner, executor)
-        else:
-            for window in windows(plan.jobs, window_size):
-                runner.window(window)
+        _run_jobs(runner, window_size, executor)
     except BaseException as exc:
         failed = exc
         raise
@@ -143,6 +137,19 @@ def run_plan(
                     raise
     if manifest is not None and digest and options.summarize:
         write_digest(plan.outdir, manifest.rows)
+
+
+def _run_jobs(runner: _Runner, window_size: int, executor: RaySettings | None) -> None:
+    """The plan's jobs, in windows here or on Ray."""
+    if executor is None:
+        for window in windows(runner.plan.jobs, window_size):
+            runner.window(window)
+        return
+    from summarizer.jobs.ray_executor import run_on_ray
+
+    if runner.read is not read_document:
+        raise ValueError("the Ray executor's workers read with read_document")
+    run_on_ray(runner, executor)
 
 
 def _open_manifest(plan: Plan, outdir: Path, digest: bool, progress: Progress) -> Manifest:
@@ -220,10 +227,11 @@ class _Runner:
 
     def settled(self, job: Job) -> bool:
         """Whether a job needs no run (its output is current, or its input cannot be read),
-        recorded as such; an input with no earlier output is not even read (a cluster's
-        driver leaves reading to the workers)."""
+        recorded as such. Only an input the last run saw is read: one with no earlier
+        output or failure is left for a cluster's workers to read."""
         assert self.manifest is not None and job.output is not None
-        if self.manifest.previous.get(files.printable(job.output)) is None:
+        name = files.printable(job.output)
+        if name not in self.manifest.previous and name not in self.manifest.failed_before:
             return False
         return self._prepare(job) is None
 

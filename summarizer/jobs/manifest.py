@@ -72,9 +72,15 @@ class Manifest:
         self.outdir = outdir
         self.warn = warn
         self.previous: dict[str, Row] = {}
+        # The outputs whose input failed last time (read again before a cluster is asked).
+        self.failed_before: set[str] = set()
         for name in (MANIFEST, JOURNAL):
             for row in _read_rows(outdir / name):
-                if row.status != "failed" and row.output is not None:
+                if row.output is None:
+                    continue
+                if row.status == "failed":
+                    self.failed_before.add(row.output)
+                else:
                     self.previous[row.output] = row
         self.rows: list[Row] = []
         self._journal = None

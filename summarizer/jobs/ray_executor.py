@@ -20,12 +20,18 @@ import logging
 import math
 import os
 import pickle
+import shutil
+import signal
+import socket
+import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from summarizer.documents import read_document
+from summarizer.engines.files import first_line
 from summarizer.errors import ConfigError, SummarizerError
 from summarizer.jobs.manifest import content_fingerprint
 
@@ -51,8 +57,8 @@ _LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 class RaySettings:
     """Where and how wide a run goes on Ray."""
 
-    # None: a local Ray instance started for this run and stopped after it; "auto", a
-    # "HOST:PORT" or a "ray://HOST:PORT" address: an existing cluster, joined.
+    # None: a local Ray instance started for this run and stopped after it; "auto" or a
+    # "HOST:PORT" address: an existing cluster, joined (the driver runs on one of its nodes).
     address: str | None = None
     # Actors in the pool; None: as many as the cluster's CPUs allow `threads_per_worker`.
     workers: int | None = None
@@ -86,7 +92,29 @@ class Worker:
         )
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        """Each job's outcome (a pickled Result or SummarizerError) and fingerprint."""
+        """Each job's outcome (a pickled Result or SummarizerError) and fingerprint. What
+        stops a local run (a model that cannot load, a bug) is `fatal`: the driver raises
+        it; its traceback stays in Ray's log of this worker."""
+        count = len(batch["index"])
+        fatal, fingerprints = False, [None] * count
+        try:
+            outcomes, fingerprints = self._run(batch)
+        except Exception as exc:
+            logging.getLogger(__name__).exception("a batch failed")
+            if not isinstance(exc, SummarizerError):
+                exc = SummarizerError(f"unexpected {type(exc).__name__} in a Ray worker: {exc}")
+            outcomes, fatal = [exc] * count, True
+        said, self.warnings = self.warnings, []
+        return {
+            "index": list(batch["index"]),
+            "outcome": [pickle.dumps(outcome) for outcome in outcomes],
+            "fingerprint": fingerprints,
+            "warnings": [list(said)] + [[] for _ in range(count - 1)],
+            "fatal": [fatal] * count,
+        }
+
+    def _run(self, batch: dict[str, Any]) -> tuple[list[Any], list[str | None]]:
+        """Read each job's document (a failure is that job's outcome), then run them all."""
         from summarizer.pipeline import Article
 
         config, options = self.summarizer.config, self.options
@@ -107,25 +135,8 @@ class Worker:
                 continue
             articles.append(Article(str(name), document))
             fingerprints.append(content_fingerprint(document, self.run_fingerprint))
-        fatal = False
-        try:
-            results = iter(self.summarizer.run_batch(articles, options))
-            outcomes = [failures.get(n) or next(results) for n in range(len(fingerprints))]
-        except Exception as exc:
-            # What stops a local run (a model that cannot load, a bug) stops this one too:
-            # the driver raises it. Its traceback stays in Ray's log of this worker.
-            logging.getLogger(__name__).exception("a batch failed")
-            if not isinstance(exc, SummarizerError):
-                exc = SummarizerError(f"unexpected {type(exc).__name__} in a Ray worker: {exc}")
-            outcomes, fatal = [exc] * len(fingerprints), True
-        said, self.warnings = self.warnings, []
-        return {
-            "index": list(batch["index"]),
-            "outcome": [pickle.dumps(outcome) for outcome in outcomes],
-            "fingerprint": fingerprints,
-            "warnings": [list(said)] + [[] for _ in outcomes[1:]],
-            "fatal": [fatal] * len(outcomes),
-        }
+        results = iter(self.summarizer.run_batch(articles, options))
+        return [failures.get(n) or next(results) for n in range(len(fingerprints))], fingerprints
 
 
 def run_on_ray(runner: _Runner, settings: RaySettings) -> None:
@@ -139,33 +150,39 @@ def run_on_ray(runner: _Runner, settings: RaySettings) -> None:
     if not pending:
         return
     with _ray_session(settings, runner.progress.message) as ray:
-        for index, outcome, fingerprint in _results(ray, runner, pending, settings):
-            job = pending.pop(index, None)
-            if job is None:  # a retried batch that had in fact completed: already written
-                continue
-            if not isinstance(outcome, SummarizerError):
-                runner.progress.add_segments(outcome.stats["translation"]["segments"])
-            runner.finish(job, outcome, fingerprint)
+        # The documents of a batch whose worker died on every try go again one by one, so
+        # that only the one that kills its worker fails.
+        for per_batch in dict.fromkeys([settings.documents_per_batch, 1]):
+            if not pending:
+                break
+            for index, outcome, fingerprint in _results(ray, runner, pending, settings, per_batch):
+                job = pending.pop(index, None)
+                if job is None:  # a retried batch that had in fact completed: written
+                    continue
+                if not isinstance(outcome, SummarizerError):
+                    runner.progress.add_segments(outcome.stats["translation"]["segments"])
+                runner.finish(job, outcome, fingerprint)
     died = SummarizerError(
-        f"its Ray worker died on each of {BATCH_RETRIES + 1} tries (out of memory, or a crash)",
-        hint="run it alone, with the local executor",
+        f"its Ray worker died on each of {BATCH_RETRIES + 1} tries, the last ones with this "
+        "document alone (out of memory, or a crash)",
+        hint="look for it in Ray's logs, or run it with the local executor",
     )
     for job in pending.values():
         runner.finish(job, died, None)
 
 
 def _results(
-    ray: Any, runner: _Runner, pending: dict[int, Job], settings: RaySettings
+    ray: Any, runner: _Runner, pending: dict[int, Job], settings: RaySettings, per_batch: int
 ) -> Iterator[tuple[int, Any, str | None]]:
-    """(job index, Result or SummarizerError, fingerprint), in the order they finish."""
+    """(job index, Result or SummarizerError, fingerprint), in the order they finish;
+    `per_batch` documents go to a worker at a time."""
     from summarizer.jobs.local import article_name
 
-    per_batch = settings.documents_per_batch
     items = [
         {"index": n, "name": article_name(job), "source": pickle.dumps(job.source)}
         for n, job in pending.items()
     ]
-    workers = _worker_count(ray, settings, len(items))
+    workers = _worker_count(ray, settings, math.ceil(len(items) / per_batch))
     worker = _worker_class(runner, settings)
     dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / per_batch))
     with warnings.catch_warnings():
@@ -215,15 +232,26 @@ def _worker_class(runner: _Runner, settings: RaySettings) -> type[Worker]:
     return type("SummarizerWorker", (Worker,), details)
 
 
-def _worker_count(ray: Any, settings: RaySettings, documents: int) -> int:
+def _worker_count(ray: Any, settings: RaySettings, batches: int) -> int:
     """The pool's size: as asked, else the cluster's CPUs over each worker's threads; never
-    more workers than there are batches."""
+    more workers than there are batches. A worker needs all its CPUs on one node: more
+    threads than the largest node has would wait for a place forever, so it is refused."""
+    largest = max(
+        (node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")),
+        default=0,
+    )
+    if settings.threads_per_worker > largest:
+        raise ConfigError(
+            f"a worker of {settings.threads_per_worker} threads needs as many CPUs on one "
+            f"node, and the largest node of the Ray cluster has {largest:g}",
+            hint="give fewer threads per worker",
+        )
     if settings.workers is not None:
         workers = settings.workers
     else:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         workers = max(1, cpus // settings.threads_per_worker)
-    return max(1, min(workers, math.ceil(documents / settings.documents_per_batch)))
+    return max(1, min(workers, batches))
 
 
 @contextlib.contextmanager
@@ -232,19 +260,9 @@ def _ray_session(settings: RaySettings, say: Callable[[str], None]) -> Iterator[
     `settings.address`, or to a local instance started here and stopped on the way out.
     Ray's own messages (a worker died, a task is retried) become one-line warnings."""
     ray = import_ray(settings)
-    started = False
+    started, temporary = False, None
     if not ray.is_initialized():
-        try:
-            ray.init(
-                address=settings.address or "local",
-                num_cpus=None if settings.address else os.cpu_count(),
-                include_dashboard=False,
-                logging_level=logging.ERROR,
-                log_to_driver=False,
-            )
-        except Exception as exc:  # whatever Ray raises: one line, not its traceback
-            where = settings.address or "a local instance"
-            raise SummarizerError(f"cannot start Ray on {where}: {exc}") from exc
+        temporary = _start(ray, settings)
         started = True
     _quiet(ray)
     restore = _route_ray_messages(say)
@@ -254,6 +272,54 @@ def _ray_session(settings: RaySettings, say: Callable[[str], None]) -> Iterator[
         restore()
         if started:
             ray.shutdown()
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _start(ray: Any, settings: RaySettings) -> str | None:
+    """Start or join Ray; returns the folder of a local instance's sockets and logs (in a
+    temporary folder of its own, removed after the run), None for a cluster."""
+    options: dict[str, Any] = {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+    }
+    temporary = None
+    if settings.address is None:
+        temporary = tempfile.mkdtemp(prefix="summarizer-ray-")
+        options.update(address="local", num_cpus=os.cpu_count(), _temp_dir=temporary)
+    else:
+        _check_reachable(settings.address)
+        options["address"] = settings.address
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        ray.init(**options)
+    except Exception as exc:  # whatever Ray raises: one line, not its traceback
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+        where = settings.address or "a local instance"
+        raise SummarizerError(f"cannot start Ray on {where}: {first_line(exc)}") from exc
+    finally:
+        # Ray installs a SIGTERM handler that exits with status 15; the run's own handler
+        # stops it like Ctrl-C, keeping what finished.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    return temporary
+
+
+def _check_reachable(address: str) -> None:
+    """A HOST:PORT that answers nothing is said at once (Ray would retry for many minutes);
+    "auto" and Ray Client's ray:// addresses are left to Ray."""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=10).close()
+    except OSError as exc:
+        raise SummarizerError(
+            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}",
+            hint="give the address `ray start --head` printed, or auto on a node of it",
+        ) from exc
 
 
 def import_ray(settings: RaySettings) -> Any:
