@@ -137,14 +137,19 @@ def ray_address() -> Iterator[str]:
     this address."""
     import ray
 
+    # Its sockets and logs in a short folder of its own (a socket's path has at most 107
+    # bytes), removed with it.
+    folder = tempfile.mkdtemp(prefix="summarizer-test-ray-")
     ray.init(
         address="local",
         num_cpus=2,
         include_dashboard=False,
         logging_level="ERROR",
         log_to_driver=False,
+        _temp_dir=folder,
     )
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
         ray.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)

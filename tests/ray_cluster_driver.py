@@ -8,7 +8,9 @@ worker writes its node's id into a file under NODES, which the test counts."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # loopback only, before ray loads
@@ -37,11 +39,13 @@ def recording_worker(nodes: Path) -> type[ray_executor.Worker]:
 
 
 def main(config: str, corpus: str, outdir: str, nodes: str) -> None:
+    # Sockets and logs in a short folder of its own, removed with the cluster.
+    folder = tempfile.mkdtemp(prefix="summarizer-test-ray-")
     cluster = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 1, "include_dashboard": False},
+        head_node_args={"num_cpus": 1, "include_dashboard": False, "temp_dir": folder},
     )
-    cluster.add_node(num_cpus=1)
+    cluster.add_node(num_cpus=1, temp_dir=folder)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
     ray_executor.Worker = recording_worker(Path(nodes))  # type: ignore[misc]
@@ -64,6 +68,7 @@ def main(config: str, corpus: str, outdir: str, nodes: str) -> None:
         summarizer.close()
         ray.shutdown()
         cluster.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

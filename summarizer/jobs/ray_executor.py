@@ -43,8 +43,11 @@ INSTALL_HINT = (
     "install the ray extra: pip install '.[ray]' in the summarizer clone "
     "(or pip install 'ray[data]>=2.60,<2.64')"
 )
-# Documents per call of a worker: their sentences and chunks share model batches.
+# At most this many documents per call of a worker: their sentences and chunks share
+# model batches.
 DOCUMENTS_PER_BATCH = 16
+# Batches each worker should get at least, where there are documents enough.
+BATCHES_PER_WORKER = 4
 # How often a batch is tried again on a new worker after its worker died: a document that
 # kills its worker every time is then reported as failed, not retried forever.
 BATCH_RETRIES = 3
@@ -182,7 +185,10 @@ def _results(
         {"index": n, "name": article_name(job), "source": pickle.dumps(job.source)}
         for n, job in pending.items()
     ]
-    workers = _worker_count(ray, settings, math.ceil(len(items) / per_batch))
+    workers = _worker_count(ray, settings, len(items))
+    # Batches small enough that each worker gets several: none idles while another ends a
+    # long last batch (16 documents, 2 workers: batches of 2, not one batch for one worker).
+    per_batch = min(per_batch, math.ceil(len(items) / (workers * BATCHES_PER_WORKER)))
     worker = _worker_class(runner, settings)
     dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / per_batch))
     with warnings.catch_warnings():
