@@ -324,7 +324,7 @@ def _check_reachable(address: str) -> None:
     except OSError as exc:
         raise SummarizerError(
             f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}",
-            hint="give the address `ray start --head` printed, or auto on a node of it",
+            hint="give the address that ray start printed on the head node, or auto on a node",
         ) from exc
 
 
