@@ -270,12 +270,13 @@ def _ray_session(settings: RaySettings, say: Callable[[str], None]) -> Iterator[
     if not ray.is_initialized():
         temporary = _start(ray, settings)
         started = True
-    _quiet(ray)
+    unquiet = _quiet(ray)
     restore = _route_ray_messages(say)
     try:
         yield ray
     finally:
         restore()
+        unquiet()
         if started:
             ray.shutdown()
         if temporary is not None:
@@ -341,15 +342,31 @@ def import_ray(settings: RaySettings) -> Any:
     return ray
 
 
-def _quiet(ray: Any) -> None:
-    """No progress bars or execution banners from Ray Data: the run has its own progress."""
+def _quiet(ray: Any) -> Callable[[], None]:
+    """No progress bars, execution banners or log lines from Ray Data: the run has its own
+    progress, and says failures itself. Returns what puts the caller's settings back."""
     context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    # A batch whose worker died on every try is the driver's to report: the run goes on.
-    context.max_errored_blocks = -1
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    settings = {
+        "enable_progress_bars": False,
+        "print_on_execution_start": False,
+        # A batch whose worker died on every try is the driver's to report: the run goes on.
+        "max_errored_blocks": -1,
+    }
+    saved = {name: getattr(context, name) for name in settings}
+    for name, value in settings.items():
+        setattr(context, name, value)
+    loggers = [logging.getLogger(name) for name in ("ray", "ray.data")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+
+    def unquiet() -> None:
+        for name, value in saved.items():
+            setattr(context, name, value)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+    return unquiet
 
 
 def _route_ray_messages(say: Callable[[str], None]) -> Callable[[], None]:
