@@ -151,12 +151,16 @@ def run_options(language: str | None, task: str) -> RunOptions:
 
 def _run(command: list[str], cache: Path) -> os.struct_rusage:
     """Runs a summarizer command to its end; its resource usage (peak RSS)."""
-    env = {**os.environ, "SUMMARIZER_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=_command_env(cache), cwd=ROOT)
     _pid, status, usage = os.wait4(process.pid, 0)
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed with status {status}")
     return usage
+
+
+def _command_env(cache: Path) -> dict[str, str]:
+    """A timed command's environment: its own cache folder, and never the hub."""
+    return {**os.environ, "SUMMARIZER_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
 
 
 def commands(setup: Setup, corpus: Path, workdir: Path, language: str | None, task: str):
@@ -319,8 +323,7 @@ def ray_benchmark(args: argparse.Namespace, setup: Setup, workdir: Path) -> dict
 def driver_peak_rss_mb(command: list[str], cache: Path) -> float:
     """The peak RSS of the command's own process (VmHWM, read until it exits): not that of
     Ray's processes, which a wait4 figure would fold in once they are reaped."""
-    env = {**os.environ, "SUMMARIZER_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
-    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    process = subprocess.Popen(command, env=_command_env(cache), cwd=ROOT)
     status = Path(f"/proc/{process.pid}/status")
     peak = 0
     while process.poll() is None:
@@ -342,12 +345,7 @@ def report_ray(results: dict) -> None:
     workers = f"{results['workers']} workers x 1 thread"
     print(f"Ray executor ({workers}): {results['ray_seconds']:.1f} s")
     print(f"Ray / local throughput: {results['ray_over_local_throughput']:.2f}x")
-    rss = results["driver_peak_rss_mb"]
-    for size, megabytes in rss.items():
-        print(f"Ray driver peak RSS, {size} documents: {megabytes:.0f} MB")
-    if len(rss) >= 2:
-        sizes = sorted(rss)
-        print(f"RSS ratio {sizes[-1]}/{sizes[0]}: {rss[sizes[-1]] / rss[sizes[0]]:.2f}")
+    report_rss(results["driver_peak_rss_mb"], "Ray driver peak RSS")
 
 
 def report(results: dict) -> None:
@@ -363,9 +361,13 @@ def report(results: dict) -> None:
             f"one command for the folder {c['one_for_the_folder_seconds']:.1f} s "
             f"({c['speedup']:.1f}x)"
         )
-    rss = results["peak_rss_mb"]
+    report_rss(results["peak_rss_mb"], "peak RSS")
+
+
+def report_rss(rss: dict, label: str) -> None:
+    """Peak memory for each folder size, and the largest over the smallest."""
     for size, megabytes in rss.items():
-        print(f"peak RSS, {size} documents: {megabytes:.0f} MB")
+        print(f"{label}, {size} documents: {megabytes:.0f} MB")
     if len(rss) >= 2:
         sizes = sorted(rss)
         print(f"RSS ratio {sizes[-1]}/{sizes[0]}: {rss[sizes[-1]] / rss[sizes[0]]:.2f}")

@@ -18,11 +18,8 @@ os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # loopback only, before r
 import ray
 from ray.cluster_utils import Cluster
 
-from summarizer import jobs
 from summarizer.jobs import ray_executor
-from summarizer.options import RunOptions
-from summarizer.pipeline import Summarizer
-from summarizer.progress import Progress
+from tests.test_ray import folder_run
 
 
 def recording_worker(nodes: Path) -> type[ray_executor.Worker]:
@@ -49,23 +46,10 @@ def main(config: str, corpus: str, outdir: str, nodes: str) -> None:
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
     ray_executor.Worker = recording_worker(Path(nodes))  # type: ignore[misc]
-    summarizer = Summarizer(Path(config), cache_dir=Path(outdir).parent / "cluster-cache")
+    settings = ray_executor.RaySettings(address=cluster.address, workers=2, documents_per_batch=2)
     try:
-        jobs.run(
-            summarizer,
-            [corpus],
-            outdir,
-            RunOptions(source_language="fr", summarize=True),
-            "markdown",
-            progress=Progress(0, enabled=False),
-            emit=print,
-            batch=True,
-            executor=ray_executor.RaySettings(
-                address=cluster.address, workers=2, documents_per_batch=2
-            ),
-        )
+        folder_run(Path(config), Path(corpus), Path(outdir), executor=settings)
     finally:
-        summarizer.close()
         ray.shutdown()
         cluster.shutdown()
         shutil.rmtree(folder, ignore_errors=True)

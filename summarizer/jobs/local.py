@@ -238,7 +238,7 @@ class _Runner:
     def _prepare(self, job: Job) -> tuple[Job, Document, str | None] | None:
         """The job's document, unless it cannot be read or its output is current."""
         try:
-            document = read_job(self.read, job, self.summarizer.config, self.options)
+            document = read_input(self.read, job.source, self.summarizer.config, self.options)
         except SummarizerError as exc:
             self._fail(job, exc)
             return None
@@ -319,10 +319,11 @@ class _Runner:
             self.manifest.record(row)
 
 
-def read_job(read: Reader, job: Job, config: Config, options: RunOptions) -> Document:
-    """The job's document, read with the run's settings."""
+def read_input(read: Reader, source: Path | str, config: Config, options: RunOptions) -> Document:
+    """An input's document (a file's, or a URL's), read with the run's settings, by the
+    local executor and by a Ray worker alike."""
     return read(
-        str(job.source),
+        str(source),
         keep_boilerplate=options.keep_boilerplate,
         max_bytes=config.max_input_bytes,
         summarize=options.summarize,

@@ -118,20 +118,15 @@ class Worker:
 
     def _run(self, batch: dict[str, Any]) -> tuple[list[Any], list[str | None]]:
         """Read each job's document (a failure is that job's outcome), then run them all."""
+        from summarizer.jobs.local import read_input
         from summarizer.pipeline import Article
 
         config, options = self.summarizer.config, self.options
-        settings = {
-            "keep_boilerplate": options.keep_boilerplate,
-            "max_bytes": config.max_input_bytes,
-            "summarize": options.summarize,
-            "fetch_settings": config.fetch_settings(),
-        }
         articles, fingerprints, failures = [], [], {}
         for number, (name, source) in enumerate(zip(batch["name"], batch["source"], strict=True)):
             try:
                 # A path's name may not be UTF-8: it travels pickled (a Path, or a URL).
-                document = read_document(str(pickle.loads(source)), **settings)
+                document = read_input(read_document, pickle.loads(source), config, options)
             except SummarizerError as exc:
                 failures[number] = exc
                 fingerprints.append(None)
