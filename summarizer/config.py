@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 CONFIG_ENV = "SUMMARIZER_CONFIG"
 TASKS = ("translation", "summarization")
+# How a model is driven: "seq2seq" (Marian, BART: text in, text out), "many-to-many" (M2M100,
+# NLLB: told each input's language, forced to write the target's), "chat" (an instruction-
+# tuned decoder-only LLM, prompted through its chat template). The task each kind serves.
+KINDS = {"seq2seq": TASKS, "many-to-many": ("translation",), "chat": ("summarization",)}
+# Where summaries are made from: the English translation, or (a chat summarizer that reads
+# the article's language) the article itself.
+SUMMARIZE_FROM = ("translation", "source")
 FALLBACK_LANGUAGE = "*"
 
 # What runs a model, and the compute types each engine accepts (its default first).
@@ -95,6 +102,9 @@ CHECK_SETTINGS: dict[str, Setting] = {
 }
 
 DEFAULT_MAX_INPUT_TOKENS = 512
+# A chat model's context, prompt and summary included, unless models.toml says otherwise:
+# checkpoints allow 32k tokens, which a CPU would take minutes to read.
+DEFAULT_CHAT_INPUT_TOKENS = 4096
 DEFAULT_BATCH_SIZE = 8
 # Far beyond any news article (a long feature is ~100 KB of text, a saved page ~1-2 MB);
 # protects memory and model time from a wrong file.
@@ -135,6 +145,19 @@ class ModelSpec:
     retry: dict[str, int | float | bool] | None = None
     # Check thresholds (CHECK_SETTINGS); the ones not given keep checks.Thresholds' value.
     checks: dict[str, float] = field(default_factory=dict)
+    # One of KINDS; None: told by the checkpoint's architecture (engines.model_kind).
+    kind: str | None = None
+    # The ISO 639-1 codes it reads: a many-to-many translator's (empty: every language of
+    # its code table), a chat summarizer's (for summarize_from = "source").
+    languages: list[str] = field(default_factory=list)
+    # ISO code -> the model's own code, for a many-to-many translator's unusual cases.
+    language_codes: dict[str, str] = field(default_factory=dict)
+    # A chat summarizer's instructions, {sentences} and {text} filled in (summarize.py's
+    # defaults when None): for a chunk, and for combining partial summaries.
+    prompt: str | None = None
+    reduce_prompt: str | None = None
+    # The licence its weights are published under (shown by `models list`).
+    licence: str | None = None
 
     def with_engine(self, engine: str) -> ModelSpec:
         """This model run by `engine` (--engine). A compute_type is chosen for its engine, so
@@ -197,6 +220,8 @@ class Config:
     # how many times an answer "429 Too Many Requests" or "503" is waited out and retried.
     fetch_timeout: float = 60.0
     fetch_retries: int = 3
+    # One of SUMMARIZE_FROM.
+    summarize_from: str = "translation"
 
     def fetch_settings(self) -> FetchSettings:
         """The limits of a URL input's download."""
@@ -214,6 +239,20 @@ class Config:
             return self
         models = {name: spec.with_engine(engine) for name, spec in self.models.items()}
         return replace(self, models=models)
+
+    def with_translator(self, name: str | None) -> Config:
+        """The same config with translator `name` (--translator) serving every language it
+        reads: all of them for a many-to-many or multi-source model, else its `source`."""
+        if name is None:
+            return self
+        spec = self.models.get(name)
+        if spec is None or spec.task != "translation":
+            known = ", ".join(sorted(n for n, m in self.models.items() if m.task == "translation"))
+            problem = f"no translator named {name!r} in {{path}}"
+            raise ConfigError(problem, path=self.path, hint=f"known: {known}")
+        single = spec.kind != "many-to-many" and spec.source and len(spec.source) == 2
+        language = spec.source if single else FALLBACK_LANGUAGE
+        return replace(self, translators={language: name})
 
     def translator_for(self, language: str) -> ModelSpec | None:
         """The translator for `language`, None when it already is the target language."""

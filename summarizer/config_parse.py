@@ -17,12 +17,14 @@ from typing import Any
 from summarizer.config import (
     CHECK_SETTINGS,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CHAT_INPUT_TOKENS,
     DEFAULT_ENGINE,
     DEFAULT_MAX_INPUT_BYTES,
     DEFAULT_MAX_INPUT_TOKENS,
     ENGINES,
     GENERATION_SETTINGS,
     MAX_INPUT_BYTES_LIMIT,
+    SUMMARIZE_FROM,
     TASKS,
     UNSUPPORTED_SETTINGS,
     Config,
@@ -30,6 +32,7 @@ from summarizer.config import (
     Setting,
     expand_path,
 )
+from summarizer.config_models import declared_kind, language_codes, languages, prompt
 from summarizer.errors import ConfigError
 
 # A hub id: "name" or "owner/name", letters, digits, "-", "_", "." (the hub's own rule).
@@ -84,6 +87,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             "missing", path=path, table="pipeline", key="summarizer", hint="name a [models.*] table"
         )
     _check_reference(summarizer, "summarization", models, path, "pipeline", "summarizer")
+    summarize_from = pipeline.get("summarize_from", "translation")
+    if summarize_from not in SUMMARIZE_FROM:
+        problem = f"{summarize_from!r} is not one of {', '.join(SUMMARIZE_FROM)}"
+        raise ConfigError(problem, path=path, table="pipeline", key="summarize_from")
 
     translators = pipeline.get("translators", {})
     for language, name in translators.items():
@@ -105,6 +112,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         summarizer=summarizer,
         translators=dict(translators),
         models=models,
+        summarize_from=summarize_from,
         **limits,
     )
 
@@ -153,7 +161,9 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
     if table["task"] not in TASKS:
         problem = f"{table['task']!r} is not one of {', '.join(TASKS)}"
         raise ConfigError(problem, path=path, table=where, key="task")
-    if table["task"] == "translation" and "source" not in table:
+    model, is_local = _resolve_model_location(table["model"], path, where)
+    kind = declared_kind(table, model if is_local else None, path, where)
+    if table["task"] == "translation" and "source" not in table and kind != "many-to-many":
         problem = "missing (the language it translates from)"
         raise ConfigError(problem, path=path, table=where, key="source")
     for key in ("max_input_tokens", "batch_size"):
@@ -182,7 +192,7 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         raise ConfigError(problem, path=path, table=where, key="compute_type")
     _check_engine_settings(engine, {"generation": generation, "retry": retry or {}}, path, where)
 
-    model, is_local = _resolve_model_location(table["model"], path, where)
+    default_limit = DEFAULT_CHAT_INPUT_TOKENS if kind == "chat" else DEFAULT_MAX_INPUT_TOKENS
     return ModelSpec(
         name=name,
         task=table["task"],
@@ -191,7 +201,7 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         revision=table.get("revision"),
         source=table.get("source"),
         target=table.get("target"),
-        max_input_tokens=table.get("max_input_tokens", DEFAULT_MAX_INPUT_TOKENS),
+        max_input_tokens=table.get("max_input_tokens", default_limit),
         batch_size=table.get("batch_size", DEFAULT_BATCH_SIZE),
         target_token=table.get("target_token"),
         generation=dict(generation),
@@ -199,6 +209,12 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         compute_type=compute_type,
         retry=dict(retry) if retry is not None else None,
         checks={key: float(value) for key, value in checks.items()},
+        kind=kind,
+        languages=languages(table.get("languages", []), path, where),
+        language_codes=language_codes(table.get("language_codes", {}), path, where),
+        prompt=prompt(table, "prompt", kind, path, where),
+        reduce_prompt=prompt(table, "reduce_prompt", kind, path, where),
+        licence=table.get("licence"),
     )
 
 

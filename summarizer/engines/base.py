@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from summarizer.config import ModelSpec
+from summarizer.engines.families import model_kind, target_token
 from summarizer.engines.files import model_identity
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ class _LazyModel:
         self._threads = threads
         self._tokenizer: Any = None
         self._identity: str | None = None
+        # model_kind's answer, and a many-to-many translator's forced first token: read
+        # when the model loads, from its files.
+        self._kind = "seq2seq"
+        self._target_token: str | None = None
 
     @property
     def loaded(self) -> bool:
@@ -56,7 +61,30 @@ class _LazyModel:
     def count_tokens(self, text: str) -> int:
         """Tokens the model would receive for `text`, special tokens included."""
         self._load()
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+        return len(self._encode(text))
+
+    def _read_kind(self) -> None:
+        """The kind, and the target token of a many-to-many translator (from its files)."""
+        self._kind = model_kind(self.spec)
+        if self._kind == "many-to-many":
+            self._target_token = target_token(self.spec)
+
+    def _encode(self, text: str) -> list[int]:
+        """The ids the model receives for `text`. A many-to-many translator's text starts
+        with its language code ("fr Bonjour"), set as the tokenizer's source language, which
+        adds the model's language token; a chat model's text is the user's message, put in
+        the model's chat template."""
+        tokenizer = self._tokenizer
+        if self._kind == "many-to-many":
+            code, _, text = text.partition(" ")
+            tokenizer.src_lang = code
+        elif self._kind == "chat":
+            message = [{"role": "user", "content": text}]
+            text = tokenizer.apply_chat_template(
+                message, add_generation_prompt=True, tokenize=False
+            )
+            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return list(tokenizer(text, add_special_tokens=True)["input_ids"])
 
     @property
     def parallel_batches(self) -> int:

@@ -65,6 +65,8 @@ class CTranslate2Model(_LazyModel):
         self._defaults: dict[str, Any] = {}
         self._forced_bos: str | None = None
         self._forced_eos = False
+        # The tokens that end an output (a chat model's end of turn and end of text).
+        self._end_tokens: list[str] = []
 
     @property
     def loaded(self) -> bool:
@@ -114,21 +116,22 @@ class CTranslate2Model(_LazyModel):
             # No room for anything but the forced end of sentence: HF returns empty texts.
             return lambda: [Generation("", None) for _ in texts]
         tokenizer = self._tokenizer
-        source = [tokenizer.convert_ids_to_tokens(tokenizer.encode(text)) for text in texts]
-        prefix = [[self._forced_bos] for _ in texts] if self._forced_bos else None
+        source = [tokenizer.convert_ids_to_tokens(self._encode(text)) for text in texts]
+        prefix_token = self._target_token or self._forced_bos
+        prefix = [[prefix_token] for _ in texts] if prefix_token else None
         # max_input_length=0: never truncate; the stages already keep inputs within limits.
         # return_end_token changes what is returned, not what is decoded: with it, the
         # hypothesis is as long as the length that divides its score.
-        pending = self._translator.translate_batch(
-            source,
-            target_prefix=prefix,
-            max_input_length=0,
-            asynchronous=True,
-            return_scores=scored,
-            return_end_token=scored,
-            **options,
-        )
-        prefix_length = 1 if prefix else 0
+        common = {"asynchronous": True, "return_scores": scored, "return_end_token": scored}
+        if self._kind == "chat":
+            pending = self._translator.generate_batch(
+                source, **common, **generator_options(options, self._end_tokens)
+            )
+        else:
+            pending = self._translator.translate_batch(
+                source, target_prefix=prefix, max_input_length=0, **common, **options
+            )
+        prefix_length = 1 if prefix and self._kind != "chat" else 0
 
         def outputs() -> list[Generation]:
             return [
@@ -142,13 +145,13 @@ class CTranslate2Model(_LazyModel):
         self, result: Any, scored: bool, prefix_length: int, length_penalty: float
     ) -> Generation:
         """One translate_batch() result as text, decoded as the torch engine decodes."""
-        tokens = result.hypotheses[0]
+        tokens = result.sequences[0] if self._kind == "chat" else result.hypotheses[0]
         confidence = None
         if scored:
             confidence = ctranslate2_confidence(
                 result.scores[0], len(tokens), prefix_length, length_penalty
             )
-            if tokens and tokens[-1] == self._tokenizer.eos_token:
+            if tokens and tokens[-1] in self._end_tokens:
                 tokens = tokens[:-1]
         ids = self._tokenizer.convert_tokens_to_ids(tokens)
         text = self._tokenizer.decode(ids, skip_special_tokens=True)
@@ -163,6 +166,7 @@ class CTranslate2Model(_LazyModel):
         source = ensure_present(self.spec, self._on_progress)
         ctranslate2 = _import_ctranslate2(self.spec)
         _check_compute_type(ctranslate2, self.spec)
+        self._read_kind()
         translator = self._open_translator(ctranslate2, source)
         self._tokenizer = load_tokenizer(self.spec)
         self._read_generation_config()
@@ -192,13 +196,15 @@ class CTranslate2Model(_LazyModel):
             "inter_threads": workers,
             "intra_threads": max(1, threads // workers),
         }
+        # A decoder-only model is a Generator, a sequence-to-sequence one a Translator.
+        runtime = ctranslate2.Generator if self._kind == "chat" else ctranslate2.Translator
         try:
-            return ctranslate2.Translator(str(folder), **options)
+            return runtime(str(folder), **options)
         except _LOAD_FAILURES:
             discard(folder)
         folder = self._ensure_converted(source)
         try:
-            return ctranslate2.Translator(str(folder), **options)
+            return runtime(str(folder), **options)
         except _LOAD_FAILURES as exc:
             raise ModelError(
                 f"ctranslate2 cannot load its conversion in {folder} ({first_line(exc)})",
@@ -228,6 +234,10 @@ class CTranslate2Model(_LazyModel):
         bos_id = generation.forced_bos_token_id
         self._forced_bos = None if bos_id is None else self._tokenizer.convert_ids_to_tokens(bos_id)
         self._forced_eos = generation.forced_eos_token_id is not None
+        eos = generation.eos_token_id
+        eos_ids = eos if isinstance(eos, list) else [] if eos is None else [eos]
+        tokens = self._tokenizer.convert_ids_to_tokens(eos_ids)
+        self._end_tokens = tokens or [self._tokenizer.eos_token]
 
 
 def _import_ctranslate2(spec: ModelSpec) -> Any:
@@ -287,3 +297,13 @@ def ctranslate2_options(settings: dict[str, Any], *, forced_eos: bool) -> dict[s
         options["sampling_topp"] = float(settings.get("top_p", 1.0))
         options["sampling_temperature"] = float(settings.get("temperature", 1.0))
     return options
+
+
+def generator_options(options: dict[str, Any], end_tokens: list[str]) -> dict[str, Any]:
+    """translate_batch() options (ctranslate2_options) as a Generator's generate_batch()
+    takes them: the prompt is not part of the result, and its lengths count only the
+    generated tokens, as max_new_tokens does."""
+    generator = dict(options)
+    generator["max_length"] = generator.pop("max_decoding_length")
+    generator["min_length"] = generator.pop("min_decoding_length")
+    return {**generator, "include_prompt_in_result": False, "end_token": end_tokens}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from summarizer.config import ModelSpec
 from summarizer.engines.base import Generation, _LazyModel
 from summarizer.engines.confidence import transformers_confidences
+from summarizer.engines.families import model_kind
 from summarizer.engines.files import (
     check_local_folder,
     ensure_present,
@@ -55,10 +56,10 @@ class TransformersModel(_LazyModel):
         self._load()
         import torch
 
-        inputs = self._tokenizer(texts, return_tensors="pt", padding=True)
+        inputs = self._inputs(texts)
         with torch.inference_mode():
-            output_ids = self._model.generate(**inputs, **settings)
-        return self._decode(output_ids)
+            output_ids = self._model.generate(**inputs, **self._settings(settings))
+        return self._decode(output_ids, inputs)
 
     def _generate_scored(self, texts: list[str], settings: dict[str, Any]) -> list[Generation]:
         """generate() keeping every step's scores, to compute each output's confidence
@@ -66,17 +67,38 @@ class TransformersModel(_LazyModel):
         self._load()
         import torch
 
-        inputs = self._tokenizer(texts, return_tensors="pt", padding=True)
+        inputs = self._inputs(texts)
         with torch.inference_mode():
             output = self._model.generate(
-                **inputs, **settings, output_scores=True, return_dict_in_generate=True
+                **inputs,
+                **self._settings(settings),
+                output_scores=True,
+                return_dict_in_generate=True,
             )
             eos = self._model.generation_config.eos_token_id
             confidences = transformers_confidences(output, eos)
-        outputs = self._decode(output.sequences)
+        outputs = self._decode(output.sequences, inputs)
         return [Generation(text, c) for text, c in zip(outputs, confidences, strict=True)]
 
-    def _decode(self, output_ids: Any) -> list[str]:
+    def _inputs(self, texts: list[str]) -> Any:
+        """The batch's ids, padded: on the right for an encoder, on the left for a
+        decoder-only model, whose outputs continue its inputs."""
+        side = "left" if self._kind == "chat" else "right"
+        ids = [self._encode(text) for text in texts]
+        return self._tokenizer.pad(
+            {"input_ids": ids}, padding=True, padding_side=side, return_tensors="pt"
+        )
+
+    def _settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """generate() settings, with a many-to-many translator's target language forced."""
+        if self._target_token is None:
+            return settings
+        forced = self._tokenizer.convert_tokens_to_ids(self._target_token)
+        return {**settings, "forced_bos_token_id": forced}
+
+    def _decode(self, output_ids: Any, inputs: Any = None) -> list[str]:
+        if inputs is not None and self._kind == "chat":  # the prompt comes first
+            output_ids = output_ids[:, inputs["input_ids"].shape[1] :]
         decoded = self._tokenizer.batch_decode(output_ids, skip_special_tokens=True)
         return [text.strip() for text in decoded]
 
@@ -88,7 +110,10 @@ class TransformersModel(_LazyModel):
         import torch
 
         torch.set_num_threads(thread_count(self._threads))
-        self._tokenizer, self._model = load_pretrained(self.spec)
+        tokenizer, model = load_pretrained(self.spec)
+        self._tokenizer = tokenizer
+        self._read_kind()
+        self._model = model
 
 
 def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
@@ -96,8 +121,9 @@ def load_pretrained(spec: ModelSpec) -> tuple[Any, Any]:
     transformers, options = transformers_for(spec)
     with load_errors(spec, "tokenizer"):
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.model, **options)
+    auto_class = "AutoModelForCausalLM" if model_kind(spec) == "chat" else "AutoModelForSeq2SeqLM"
     with load_errors(spec, "weights"):
-        model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
+        model = getattr(transformers, auto_class).from_pretrained(
             spec.model, **options, **weight_options(spec)
         )
     model.eval()

@@ -1,0 +1,87 @@
+"""models.toml's keys for the kinds of model (issue 15): a model's kind, the languages it
+reads, its own language codes, a chat summarizer's prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from summarizer.config import KINDS
+from summarizer.errors import ConfigError, LanguageError
+
+# config.json model_type -> kind, for a model whose table does not say (engines/families.py
+# reads the same for a hub model once it is downloaded).
+ARCHITECTURE_KINDS = {
+    "m2m_100": "many-to-many",
+    **dict.fromkeys(
+        ("qwen2", "qwen3", "llama", "mistral", "gemma", "gemma2", "gemma3_text", "phi3", "granite"),
+        "chat",
+    ),
+}
+
+
+def architecture_kind(folder: Path) -> str | None:
+    """The kind a checkpoint's config.json architecture implies; None when unreadable."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        return ARCHITECTURE_KINDS.get(config["model_type"], "seq2seq")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def declared_kind(table: dict[str, Any], folder: str | None, path: Path, where: str) -> str | None:
+    """The declared kind, checked against the task; else a local checkpoint's."""
+    kind = table.get("kind")
+    if kind is None:
+        return architecture_kind(Path(folder)) if folder else None
+    if kind not in KINDS:
+        problem = f"{kind!r} is not one of {', '.join(KINDS)}"
+        raise ConfigError(problem, path=path, table=where, key="kind")
+    if table["task"] not in KINDS[kind]:
+        problem = f"a {kind} model cannot serve task = {table['task']!r}"
+        raise ConfigError(problem, path=path, table=where, key="kind")
+    return kind
+
+
+def languages(values: list[Any], path: Path, where: str) -> list[str]:
+    """ISO codes, each normalized ("fr-FR" -> "fr")."""
+    from summarizer.language import normalize_code
+
+    languages = []
+    for value in values:
+        try:
+            languages.append(normalize_code(value if isinstance(value, str) else ""))
+        except LanguageError:
+            problem = f"{value!r} is not a language code such as 'fr'"
+            raise ConfigError(problem, path=path, table=where, key="languages") from None
+    return languages
+
+
+def language_codes(codes: dict[str, Any], path: Path, where: str) -> dict[str, str]:
+    table = f"{where}.language_codes"
+    for language, code in codes.items():
+        if not isinstance(code, str):
+            raise ConfigError("expected a string", path=path, table=table, key=language)
+    normalized = dict(zip(languages(list(codes), path, table), codes.values(), strict=True))
+    if any(not code.strip() or " " in code for code in normalized.values()):
+        raise ConfigError("a model's language code is one word", path=path, table=table)
+    return normalized
+
+
+def prompt(table: dict[str, Any], key: str, kind: str | None, path: Path, where: str) -> str | None:
+    """A chat summarizer's prompt: it must place the text, and may name the sentences."""
+    text = table.get(key)
+    if text is None:
+        return None
+    if kind != "chat":
+        problem = 'only a chat summarizer (kind = "chat") takes a prompt'
+        raise ConfigError(problem, path=path, table=where, key=key)
+    try:
+        filled = text.format(text="\0", sentences=3)
+    except (KeyError, IndexError, ValueError) as exc:
+        problem = f"{{text}} and {{sentences}} are the only fields it may name ({exc!r})"
+        raise ConfigError(problem, path=path, table=where, key=key) from None
+    if "\0" not in filled:
+        raise ConfigError("must place the article with {text}", path=path, table=where, key=key)
+    return text

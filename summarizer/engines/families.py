@@ -1,0 +1,85 @@
+"""What kind of model a checkpoint is, and how a many-to-many translator names languages:
+read from its files (config.json, tokenizer_config.json) without loading anything, so that
+a cached run still knows how its cache keys are made."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from summarizer.config import ModelSpec
+from summarizer.config_models import architecture_kind
+from summarizer.engines.files import weights_folder
+from summarizer.errors import ConfigError
+from summarizer.language_codes import (
+    FLORES_200,
+    M2M100,
+    language_token,
+    languages_read,
+    model_language_code,
+)
+
+
+def model_kind(spec: ModelSpec) -> str:
+    """The spec's kind, else its checkpoint's (once on disk), else "seq2seq"."""
+    if spec.kind is not None:
+        return spec.kind
+    folder = weights_folder(spec)
+    return (architecture_kind(folder) if folder else None) or "seq2seq"
+
+
+def language_scheme(spec: ModelSpec) -> str:
+    """How a many-to-many translator names languages: NLLB's tokenizer reads FLORES-200
+    codes, M2M100's ISO codes."""
+    tokenizer_class = str(_json(spec, "tokenizer_config.json").get("tokenizer_class") or "")
+    return FLORES_200 if tokenizer_class.startswith("Nllb") else M2M100
+
+
+def source_code(spec: ModelSpec, language: str) -> str:
+    """A many-to-many translator's code for `language`; a ConfigError when it has none."""
+    scheme = language_scheme(spec)
+    code = model_language_code(scheme, language, spec.language_codes)
+    if code is None or (spec.languages and language not in spec.languages):
+        raise ConfigError(
+            f"translator {spec.name!r} has no language code for {language!r}",
+            hint=f'add {language} = "CODE" under [models.{spec.name}.language_codes], '
+            "or route the language to another translator",
+        )
+    return code
+
+
+def target_token(spec: ModelSpec) -> str:
+    """The token a many-to-many translator is forced to start its output with."""
+    scheme = language_scheme(spec)
+    target = spec.target or "en"
+    code = model_language_code(scheme, target, spec.language_codes)
+    if code is None:
+        raise ConfigError(
+            f"translator {spec.name!r} has no language code for its target {target!r}",
+            hint=f'add {target} = "CODE" under [models.{spec.name}.language_codes]',
+        )
+    return language_token(scheme, code)
+
+
+def languages_of(spec: ModelSpec) -> list[str]:
+    """The ISO codes a model reads, as `models list` shows them."""
+    if spec.languages:
+        return list(spec.languages)
+    if spec.task == "translation" and model_kind(spec) == "many-to-many":
+        return languages_read(language_scheme(spec), spec.language_codes)
+    return [spec.source] if spec.source else []
+
+
+def context_length(spec: ModelSpec) -> int | None:
+    """The checkpoint's longest input (config.json max_position_embeddings); None unknown."""
+    value = _json(spec, "config.json").get("max_position_embeddings")
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _json(spec: ModelSpec, name: str) -> dict[str, Any]:
+    folder = weights_folder(spec)
+    try:
+        data = json.loads((folder / name).read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
