@@ -75,7 +75,7 @@ from benchmarks.report import machine, report, targets
 from summarizer.config import load_config
 from summarizer.documents import Document, parse_text, read_document
 from summarizer.engines import load_model, thread_count
-from summarizer.summarize import scaled_lengths
+from summarizer.prompts import scaled_lengths
 from tests.articles import FRENCH_ARTICLE, FRENCH_PARAGRAPHS, french_article
 from tests.model_builders import ENGLISH_CORPUS, FRENCH_CORPUS, quiet
 

@@ -3,7 +3,7 @@ as the old pipelines did) and summarizer's Summarizer.run() on either engine.
 
 The naive path re-implements the pipeline's steps on purpose, from the pipeline's most stable
 parts only: sentence splitting and chunk packing (summarizer.segment), and the summaries'
-per-chunk lengths (summarizer.summarize.scaled_lengths: the paths' outputs must have the same
+per-chunk lengths (summarizer.prompts.scaled_lengths: the paths' outputs must have the same
 lengths, so it follows whatever the pipeline does there)."""
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from summarizer.documents import Document, join_paragraphs
 from summarizer.engines import load_model
 from summarizer.options import RunOptions
 from summarizer.pipeline import Summarizer
+from summarizer.prompts import SHORT_TEXT_TOKENS, scaled_lengths
 from summarizer.segment import is_translatable, pack_chunks, split_sentences
-from summarizer.summarize import MAX_ROUNDS, SHORT_TEXT_TOKENS, scaled_lengths
+from summarizer.summarize import MAX_ROUNDS
 
 
 def sentences_of(document: Document, language: str = "fr") -> list[list[str]]:

@@ -23,7 +23,7 @@ from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs
-from summarizer.engines import Model, ensure_all_present, load_model, thread_count
+from summarizer.engines import Model, ensure_all_present, load_model, model_kind, thread_count
 from summarizer.errors import CacheWarning, InputError, SummarizerError
 from summarizer.language import (
     DOCUMENT_SAMPLE,
@@ -35,6 +35,7 @@ from summarizer.language import (
     paragraph_languages,
 )
 from summarizer.options import RunOptions
+from summarizer.prompts import prompt_material
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
 from summarizer.summarize import SummarizationStats, Summary, summarize_texts
@@ -56,6 +57,8 @@ class _Prepared:
     # The title, routed like a paragraph of its own; None when there is none.
     title: Routed | None
     seconds: float
+    # Summarized from the article's own language (summarize_from = "source").
+    from_source: bool = False
 
 
 class Summarizer:
@@ -68,6 +71,7 @@ class Summarizer:
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
         summarizer: str | None = None,
+        translator: str | None = None,
         engine: str | None = None,
         model_loader: ModelLoader | None = None,
         on_progress: Callable[[str], None] | None = None,
@@ -77,6 +81,8 @@ class Summarizer:
     ) -> None:
         """`config`: a Config or a models.toml path (default: the usual lookup).
         `summarizer`: a [models.*] name overriding [pipeline] summarizer.
+        `translator`: a [models.*] name serving every language it reads, instead of
+        [pipeline.translators] (see Config.with_translator).
         `engine`: "torch" or "ctranslate2", overriding every model's engine.
         `model_loader`: makes the models (default: engine.load_model, keeping converted
         models under `cache_dir`, even with use_cache=False).
@@ -88,7 +94,7 @@ class Summarizer:
         `detector`: texts -> [(language, confidence)] (default: language.detect_languages);
         its answers are cached under the shipped detector's identity."""
         config = config if isinstance(config, Config) else load_config(config)
-        self.config = config.with_engine(engine)
+        self.config = config.with_engine(engine).with_translator(translator)
         self.summarizer_spec = self.config.summarizer_model(summarizer)
         self.cache = (
             Cache(Path(cache_dir) if cache_dir else None, on_warning=on_warning)
@@ -154,8 +160,12 @@ class Summarizer:
             except SummarizerError as exc:
                 outcomes.append(exc)
         prepared = [item for item in outcomes if isinstance(item, _Prepared)]
-        self._ensure_present(prepared, options.summarize)
-        failed, flags_of = self._translate(prepared, options)
+        for item in prepared:
+            item.from_source = self._summarizes_source(item, options)
+        translated = [item for item in prepared if options.translation or not item.from_source]
+        self._ensure_present(translated, options.summarize and bool(prepared))
+        failed, flags_of = self._translate(translated, options)
+        flags_of.update((id(item), []) for item in prepared if id(item) not in flags_of)
         summaries = self._summarize([item for item in prepared if id(item) not in failed], options)
         failed.update((key, s) for key, s in summaries.items() if isinstance(s, SummarizerError))
         results: list[Result | SummarizerError] = []
@@ -215,21 +225,39 @@ class Summarizer:
             model = self.model(self.summarizer_spec)
         except SummarizerError as exc:
             return {id(item): exc for item in items}
-        english = [join_paragraphs(item.routed.english) for item in items]
-        summaries = summarize_texts(english, model, self.cache, report_chunks, check=options.checks)
+        texts = [
+            join_paragraphs(item.routed.paragraphs if item.from_source else item.routed.english)
+            for item in items
+        ]
+        summaries = summarize_texts(
+            texts, model, self.cache, report_chunks, check=options.checks, length=options.length
+        )
         elapsed = time.perf_counter() - started
         chunks = [s.stats.chunks if isinstance(s, Summary) else 0 for s in summaries]
         for item, count in zip(items, chunks, strict=True):
             item.seconds += elapsed * count / max(1, sum(chunks))
         return {id(item): summary for item, summary in zip(items, summaries, strict=True)}
 
-    def _ensure_present(self, prepared: list[_Prepared], summarize: bool) -> None:
-        """Every model these articles need on disk before any loads: one ModelError naming
-        all that are missing (offline, or the hub unreachable), not one per model as each
-        is loaded."""
-        if not self._check_presence or not prepared:
+    def _summarizes_source(self, item: _Prepared, options: RunOptions) -> bool:
+        """True when the summarizer reads the article as it is: summarize_from = "source",
+        and a chat summarizer that declares the article's language among those it reads."""
+        spec = self.summarizer_spec
+        return (
+            options.summarize
+            and self.config.summarize_from == "source"
+            and item.language != self.config.target_language
+            and item.language in spec.languages
+            and model_kind(spec) == "chat"
+        )
+
+    def _ensure_present(self, translated: list[_Prepared], summarize: bool) -> None:
+        """Every model these articles need on disk before any loads (the translators of
+        those `translated`, the summarizer if they `summarize`): one ModelError naming all
+        that are missing (offline, or the hub unreachable), not one per model as each is
+        loaded."""
+        if not self._check_presence:
             return
-        needed = [spec for item in prepared for spec in item.routed.used]
+        needed = [spec for item in translated for spec in item.routed.used]
         if summarize:
             needed.append(self.summarizer_spec)
         ensure_all_present(needed, self._progress)
@@ -266,7 +294,9 @@ class Summarizer:
     ) -> Result:
         started = time.perf_counter()
         english = join_paragraphs(item.routed.english)
-        used = item.routed.used
+        # An article summarized from its own language is translated only when asked to be.
+        skipped = item.from_source and not options.translation
+        used = [] if skipped else item.routed.used
         # The article's own language names the translator; another one only serves quotes.
         main = self.config.translator_for(item.language) or (used[0] if used else None)
         return Result(
@@ -274,11 +304,14 @@ class Summarizer:
             source_language=item.language,
             translated=bool(used),
             metadata=item.document.metadata,
-            title_translation=item.title.english[0] if item.title and item.title.used else None,
+            title_translation=(
+                item.title.english[0] if item.title and item.title.used and not skipped else None
+            ),
             source_text=item.document.text,
             translation=english if used else None,
             summary=summary.text if summary else None,
             summarized=summary.summarized if summary else False,
+            summary_from=("source" if item.from_source else "translation") if summary else None,
             paragraph_languages=item.languages,
             sentences=sentence_pairs(item.routed),
             removed=list(item.document.removed),
@@ -308,9 +341,12 @@ class Summarizer:
         for spec in specs:
             identity = self.model(spec).identity
             material.append([spec.name, identity, sorted(spec.output_settings.items())])
+            material.extend(prompt_material(spec))
             if options.checks:
                 # What the checks retry with and flag at: they change outputs and flags.
                 material.append([spec.retry_generation, sorted(spec.checks.items())])
+        if self.config.summarize_from != "translation":  # older runs resume unchanged
+            material.append(self.config.summarize_from)
         material.append(detector_identity())
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 

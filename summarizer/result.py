@@ -50,6 +50,9 @@ class Result:
     checks: dict[str, Any] | None = None
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
+    # What the summary was made from: "translation" (the English text) or "source" (the
+    # article itself, summarize_from = "source"); None without a summary.
+    summary_from: str | None = None
 
     @property
     def flagged(self) -> int:

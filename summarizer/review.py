@@ -24,6 +24,7 @@ from summarizer.translate import (
     group_by_translator,
     rejoin,
     segments_of,
+    source_tag,
     translate_segments,
 )
 
@@ -114,10 +115,13 @@ def _review_group(
     retry = translator.retry_generation
     second: dict[str, Translation] = {}
     if failing and retry is not None:
+        tag = source_tag(translator)
+        inputs = {tag(language_of[segment], segment): segment for segment in failing}
         try:
-            second, _computed = translate_segments(
-                failing, model_for(translator), cache, generation=retry
+            retried, _computed = translate_segments(
+                list(inputs), model_for(translator), cache, generation=retry
             )
+            second = {inputs[tagged]: translation for tagged, translation in retried.items()}
         except SummarizerError:
             # The first attempts stand, flagged and not retried: one failing retry must
             # not fail every document that shares this translator.

@@ -19,16 +19,11 @@ from summarizer.cache import Cache
 from summarizer.claims import Claim, unsupported_claims
 from summarizer.engines import Model
 from summarizer.errors import SummarizerError
+from summarizer.prompts import DEFAULT_LENGTH, Request
 from summarizer.segment import pack_chunks, split_sentences
 
 TASK = "summarization"
 FINAL_TASK = "summary"
-# A summary may use at most this share of its input's tokens...
-MAX_SUMMARY_SHARE = 0.5
-# ...but never fewer tokens than this.
-MIN_SUMMARY_TOKENS = 8
-# A text this short (or shorter than the configured min_length) is its own summary.
-SHORT_TEXT_TOKENS = 2 * MIN_SUMMARY_TOKENS
 MAX_ROUNDS = 12
 
 
@@ -61,10 +56,12 @@ def summarize_text(
     on_chunks: Callable[[int], None] | None = None,
     *,
     check: bool = False,
+    length: str = DEFAULT_LENGTH,
 ) -> Summary:
-    """One English summary of `text` (paragraphs separated by blank lines); with `check`,
-    its unsupported claims found, and a second attempt made when there are some."""
-    (outcome,) = summarize_texts([text], model, cache, on_chunks, check=check)
+    """One English summary of `text` (paragraphs separated by blank lines), of `length`
+    (prompts.LENGTHS); with `check`, its unsupported claims found, and a second attempt
+    made when there are some."""
+    (outcome,) = summarize_texts([text], model, cache, on_chunks, check=check, length=length)
     if isinstance(outcome, SummarizerError):
         raise outcome
     return outcome
@@ -77,6 +74,7 @@ def summarize_texts(
     on_chunks: Callable[[int], None] | None = None,
     *,
     check: bool = False,
+    length: str = DEFAULT_LENGTH,
 ) -> list[Summary | SummarizerError]:
     """summarize_text for many texts at once, their chunks in shared batches: each text's
     Summary (the same as it would get alone), or in its place the SummarizerError it met;
@@ -84,9 +82,10 @@ def summarize_texts(
     the model (the first, then the retries with `check`)."""
     distinct = list(dict.fromkeys(texts))
     stats = {text: SummarizationStats() for text in distinct}
-    outcomes = _final_summaries(distinct, model, cache, on_chunks, model.spec.generation, stats)
+    request = Request(model, model.spec.generation, length)
+    outcomes = _final_summaries(distinct, request, cache, on_chunks, stats)
     if check:
-        _retry_claims(outcomes, model, cache, on_chunks, stats)
+        _retry_claims(outcomes, request, cache, on_chunks, stats)
     seen: set[str] = set()
     results: list[Summary | SummarizerError] = []
     for text in texts:
@@ -108,7 +107,7 @@ def _repeated(outcome: Summary | SummarizerError) -> Summary | SummarizerError:
 
 def _retry_claims(
     outcomes: dict[str, Summary | SummarizerError],
-    model: Model,
+    first_request: Request,
     cache: Cache,
     on_chunks: Callable[[int], None] | None,
     stats: dict[str, SummarizationStats],
@@ -118,13 +117,15 @@ def _retry_claims(
     firsts = {t: s for t, s in outcomes.items() if isinstance(s, Summary) and s.summarized}
     for text, first in firsts.items():
         first.claims = unsupported_claims(first.text, text)
+    model = first_request.model
     retry = model.spec.retry_generation
     again = [text for text, first in firsts.items() if first.claims]
     if retry is None or not again:
         return
     for text in again:
         stats[text].retried = 1
-    seconds = _final_summaries(again, model, cache, on_chunks, retry, stats)
+    request = Request(model, retry, first_request.length)
+    seconds = _final_summaries(again, request, cache, on_chunks, stats)
     for text, second in seconds.items():
         if isinstance(second, Summary):
             second.claims = unsupported_claims(second.text, text)
@@ -135,19 +136,18 @@ def _retry_claims(
 
 def _final_summaries(
     texts: list[str],
-    model: Model,
+    request: Request,
     cache: Cache,
     on_chunks: Callable[[int], None] | None,
-    generation: dict[str, Any],
     stats: dict[str, SummarizationStats],
 ) -> dict[str, Summary | SummarizerError]:
-    """Each text's summary made with `generation` settings, from its cached record when
+    """Each text's summary as `request` asks for it, from its cached record when
     there is one (then neither a tokenizer nor a model is needed); the others made together
     and each stored as soon as it is done."""
     failed: dict[str, SummarizerError] = {}
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
-        for text, outcome in _map_reduce(misses, model, cache, on_chunks, generation, stats):
+        for text, outcome in _map_reduce(misses, request, cache, on_chunks, stats):
             if isinstance(outcome, SummarizerError):
                 failed[text] = outcome
                 continue
@@ -155,9 +155,9 @@ def _final_summaries(
             record = {"summary": outcome.text, "summarized": outcome.summarized, "chunks": chunks}
             yield {text: json.dumps(record, ensure_ascii=False)}
 
-    settings = model.spec.output_settings_for(generation)
+    settings = request.key_settings()
     lookup = cache.get_or_compute(
-        FINAL_TASK, lambda: model.identity, settings, texts, compute, partial=True
+        FINAL_TASK, lambda: request.model.identity, settings, texts, compute, partial=True
     )
     computed = set(lookup.computed)
     outcomes: dict[str, Summary | SummarizerError] = {}
@@ -177,17 +177,16 @@ def _final_summaries(
 
 def _map_reduce(
     texts: list[str],
-    model: Model,
+    request: Request,
     cache: Cache,
     on_chunks: Callable[[int], None] | None,
-    generation: dict[str, Any],
     stats: dict[str, SummarizationStats],
 ) -> Iterator[tuple[str, Summary | SummarizerError]]:
     """Each text's summary, or its error, as soon as the text is done. A SummarizerError
     the model raises fails every text not done yet; any other exception propagates."""
     unfinished = dict.fromkeys(texts)
     try:
-        for text, outcome in _rounds(texts, model, cache, on_chunks, dict(generation), stats):
+        for text, outcome in _rounds(texts, request, cache, on_chunks, stats):
             del unfinished[text]
             yield text, outcome
     except SummarizerError as exc:
@@ -197,78 +196,82 @@ def _map_reduce(
 
 def _rounds(
     texts: list[str],
-    model: Model,
+    request: Request,
     cache: Cache,
     on_chunks: Callable[[int], None] | None,
-    settings: dict[str, Any],
     stats: dict[str, SummarizationStats],
 ) -> Iterator[tuple[str, Summary | SummarizerError]]:
     """Map-reduce in lockstep: each round, the chunks of every text not done yet are
     summarized together, and a text's summaries joined and cut into chunks again until one
     remains; a text shorter than a summary would be is its own summary."""
-    limit = model.spec.max_input_tokens
     chunks_of: dict[str, list[str]] = {}
     for text in texts:
-        if model.count_tokens(text) <= max(settings.get("min_length", 0), SHORT_TEXT_TOKENS):
+        if request.text_tokens(text) <= request.shortest:
             yield text, Summary(text, summarized=False, stats=stats[text])
             continue
         sentences = [s for p in text.split("\n\n") for s in split_sentences(p, "en")]
-        chunks_of[text] = pack_chunks(sentences, limit, model.count_tokens)
+        chunks_of[text] = pack_chunks(sentences, request.limit, request.count_tokens)
         stats[text].chunks = len(chunks_of[text])
     total = sum(map(len, chunks_of.values()))
     if on_chunks and total:
         on_chunks(total)
-    partials_of = _summarize_chunks(chunks_of, model, cache, settings, stats)
+    partials_of = _summarize_chunks(chunks_of, request, cache, stats, reduce=False)
     for _round in range(MAX_ROUNDS):
         chunks_of = {}
         for text, partials in partials_of.items():
             if len(partials) == 1:
                 yield text, Summary(partials[0], summarized=True, stats=stats[text])
             else:
-                chunks_of[text] = _rechunk(partials, model)
+                chunks_of[text] = _rechunk(partials, request)
         if not chunks_of:
             return
-        partials_of = _summarize_chunks(chunks_of, model, cache, settings, stats)
+        partials_of = _summarize_chunks(chunks_of, request, cache, stats, reduce=True)
     for text in partials_of:
         hint = "check the summarizer"
         yield text, SummarizerError("the summaries did not get shorter", hint=hint)
 
 
-def _rechunk(partials: list[str], model: Model) -> list[str]:
+def _rechunk(partials: list[str], request: Request) -> list[str]:
     """A reduce round's chunks: the partial summaries joined, cut again where too long."""
-    limit = model.spec.max_input_tokens
     joined = " ".join(partials)
-    if model.count_tokens(joined) <= limit:
+
+    def count(chunk: str) -> int:
+        return request.count_tokens(chunk, reduce=True)
+
+    if count(joined) <= request.limit:
         return [joined]
-    return pack_chunks(split_sentences(joined, "en"), limit, model.count_tokens)
+    return pack_chunks(split_sentences(joined, "en"), request.limit, count)
 
 
 def _summarize_chunks(
     chunks_of: dict[str, list[str]],
-    model: Model,
+    request: Request,
     cache: Cache,
-    settings: dict[str, Any],
     stats: dict[str, SummarizationStats],
+    *,
+    reduce: bool,
 ) -> dict[str, list[str]]:
-    """One summary per chunk of each text; the uncached ones, of all the texts together, in
-    length-sorted batches, each stored as it is done. Each chunk's summary lengths are
-    scaled to the chunk alone, and only chunks with equal lengths share a batch: a summary
-    never depends on its batch companions, nor on which chunks the cache held (issue 11)."""
-
-    key_settings = model.spec.output_settings_for(settings)
+    """One summary per chunk of each text (`reduce`: of partial summaries); the uncached
+    ones, of all the texts together, in length-sorted batches, each stored as it is done.
+    Each chunk's summary lengths are scaled to the chunk alone, and only chunks with equal
+    lengths share a batch: a summary never depends on its batch companions, nor on which
+    chunks the cache held (issue 11)."""
+    model = request.model
 
     def compute(misses: list[str]) -> Iterator[dict[str, str]]:
         groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
         for chunk in sorted(misses, key=len):
-            lengths = scaled_lengths(settings, model.count_tokens(chunk))
+            lengths = request.chunk_settings(request.count_tokens(chunk, reduce=reduce))
             key = json.dumps(lengths, sort_keys=True)
             groups.setdefault(key, (lengths, []))[1].append(chunk)
         for lengths, group in groups.values():
             for start in range(0, len(group), model.spec.batch_size):
                 batch = group[start : start + model.spec.batch_size]
-                yield dict(zip(batch, model.generate(batch, lengths), strict=True))
+                inputs = [request.input(chunk, reduce=reduce) for chunk in batch]
+                yield dict(zip(batch, model.generate(inputs, lengths), strict=True))
 
     every = [chunk for chunks in chunks_of.values() for chunk in chunks]
+    key_settings = request.key_settings(reduce=reduce)
     lookup = cache.get_or_compute(TASK, lambda: model.identity, key_settings, every, compute)
     unclaimed = set(lookup.computed)
     for text, chunks in chunks_of.items():
@@ -279,14 +282,3 @@ def _summarize_chunks(
         stats[text].cache_misses += len(misses)
         stats[text].cache_hits += len(chunks) - len(misses)
     return {text: [lookup.values[c] for c in chunks] for text, chunks in chunks_of.items()}
-
-
-def scaled_lengths(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:
-    """Summary length bounds scaled down for a short input, so none is padded with invention."""
-    scaled = dict(settings)
-    ceiling = max(MIN_SUMMARY_TOKENS, int(input_tokens * MAX_SUMMARY_SHARE))
-    scaled["max_length"] = min(settings.get("max_length", ceiling), ceiling)
-    scaled["min_length"] = min(settings.get("min_length", 0), scaled["max_length"] // 2)
-    scaled.pop("max_new_tokens", None)
-    scaled.pop("min_new_tokens", None)
-    return scaled

@@ -8,27 +8,20 @@ batch."""
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from summarizer.batching import bounded_settings, plan_batches
 from summarizer.cache import Cache, Lookup
 from summarizer.config import ModelSpec
-from summarizer.engines import Generation, Model
+from summarizer.engines import Generation, Model, model_kind, source_code, target_token
 from summarizer.errors import SummarizerError
 from summarizer.segment import is_translatable, split_sentences, split_to_fit
 
 TASK = "translation"
-# Translations rarely run past twice their source length; a runaway repetition is stopped
-# there instead of at the model's 512-token ceiling.
-OUTPUT_LENGTH_FACTOR = 2
-OUTPUT_LENGTH_SLACK = 16
-# The bound is computed from the input's length rounded up to a bucket (length_bucket), the
-# smallest of which is this many tokens: sentences of similar length share a batch.
-MIN_LENGTH_BUCKET = 16
 
 
 @dataclass
@@ -103,13 +96,34 @@ class Routed:
             if spec is not None and spec.name == translator.name
         ]
 
-    def segments_for(self, translator: ModelSpec) -> list[str]:
-        """What `translator` must see of this document, repeats included (for the stats)."""
+    def inputs_for(self, translator: ModelSpec, tag: SourceTag) -> list[tuple[str, str]]:
+        """Each segment `translator` must see of this document, repeats included (for the
+        stats), with what the translator receives for it (see source_tag)."""
         return [
-            segment
+            (segment, tag(self.languages[index], segment))
             for index in self.served_by(translator)
             for segment in segments_of(self.sentences[index])
         ]
+
+
+# (language, segment) -> what a translator receives for the segment.
+SourceTag = Callable[[str, str], str]
+
+
+def source_tag(translator: ModelSpec) -> SourceTag:
+    """A many-to-many translator is told each segment's language: its input starts with its
+    code for the language ("fra_Latn Le conseil ..."), so that one batch can mix languages
+    and cache keys tell them apart. Other translators receive the segment as it is."""
+    if model_kind(translator) != "many-to-many":
+        return lambda language, segment: segment
+    codes: dict[str, str] = {}
+
+    def tag(language: str, segment: str) -> str:
+        if language not in codes:
+            codes[language] = source_code(translator, language)
+        return f"{codes[language]} {segment}"
+
+    return tag
 
 
 def route(
@@ -205,8 +219,9 @@ def _translate_group(
 ) -> None:
     """The paragraphs one translator serves, for many documents, in shared batches."""
     started = time.perf_counter()
-    segments_by_document = [document.segments_for(translator) for document in group]
-    segments = [segment for segments_ in segments_by_document for segment in segments_]
+    tag = source_tag(translator)
+    pairs_by_document = [document.inputs_for(translator, tag) for document in group]
+    segments = [tagged for pairs in pairs_by_document for _segment, tagged in pairs]
     model = load()
     reported = 0
 
@@ -220,16 +235,15 @@ def _translate_group(
     on_segments(len(segments) - reported)
     elapsed = time.perf_counter() - started
     claimed: set[str] = set()
-    for document, document_segments in zip(group, segments_by_document, strict=True):
+    for document, pairs in zip(group, pairs_by_document, strict=True):
+        document_segments = [tagged for _segment, tagged in pairs]
         # A segment several documents share is a miss for the first of them only.
         misses = (set(document_segments) & computed) - claimed
         claimed |= misses
         document.stats.segments += len(document_segments)
         document.stats.cache_misses += len(misses)
         document.stats.cache_hits += len(document_segments) - len(misses)
-        document.translations.update(
-            (segment, translated[segment]) for segment in document_segments
-        )
+        document.translations.update((segment, translated[tagged]) for segment, tagged in pairs)
         rejoin(document, translator)
         # The shared batches' time, shared out by each document's number of segments.
         document.seconds += elapsed * len(document_segments) / max(1, len(segments))
@@ -254,6 +268,9 @@ def translate_segments(
     limit = model.spec.max_input_tokens
     settings = dict(model.spec.generation if generation is None else generation)
     key_settings = model.spec.output_settings_for(settings)
+    tagged = model_kind(model.spec) == "many-to-many"
+    if tagged:  # the source code is in each input (source_tag), the target's here
+        key_settings["forced_target"] = target_token(model.spec)
 
     # Each piece is counted once: to fit it, then to bound its output.
     @functools.cache
@@ -263,7 +280,14 @@ def translate_segments(
     pieces_of: dict[str, list[str]] = {}
 
     def split(segment: str) -> list[str]:
-        pieces_of[segment] = split_to_fit(segment, limit, count_tokens)
+        """A segment's pieces; a many-to-many translator's each start with its code."""
+        code, text = segment.split(" ", 1) if tagged else ("", segment)
+
+        def with_code(piece: str) -> str:
+            return f"{code} {piece}" if tagged else piece
+
+        pieces = split_to_fit(text, limit, lambda piece: count_tokens(with_code(piece)))
+        pieces_of[segment] = [with_code(piece) for piece in pieces]
         return pieces_of[segment]
 
     def compute(pieces: list[str]) -> Iterator[dict[str, str]]:
@@ -330,59 +354,8 @@ def _translation(output: Generation) -> Translation:
     return Translation(output.text, output.confidence)
 
 
-def plan_batches(
-    pieces: list[str],
-    batch_size: int,
-    parallel: int = 1,
-    group: Callable[[str], Any] | None = None,
-) -> list[list[str]]:
-    """Sorted pieces cut into batches of at most `batch_size`, never two pieces of
-    different `group` in one batch, each group's batches of even sizes; their number a
-    multiple of `parallel` where there are enough pieces: a model that runs batches side
-    by side gets work for every thread, even from a short article."""
-    runs = [list(run) for _key, run in itertools.groupby(pieces, key=group or (lambda _: 0))]
-    counts = [-(-len(run) // batch_size) for run in runs]
-    wanted = min(len(pieces), -(-sum(counts) // parallel) * parallel)
-    while sum(counts) < wanted:
-        # One more batch where batches are largest (there is one with room to split).
-        index = max(range(len(runs)), key=lambda i: len(runs[i]) / counts[i])
-        counts[index] += 1
-    return [batch for run, count in zip(runs, counts, strict=True) for batch in _cut(run, count)]
-
-
-def _cut(run: list[str], count: int) -> list[list[str]]:
-    """`run` cut into `count` consecutive batches whose sizes differ by one at most."""
-    size, extra = divmod(len(run), count)
-    batches, start = [], 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        batches.append(run[start:end])
-        start = end
-    return batches
-
-
 def model_input(model: Model, text: str) -> str:
     """What the model receives for `text`: a multi-target model's target token comes first
     (e.g. ">>eng<< ..."), as its model card requires."""
     token = model.spec.target_token
     return f"{token} {text}" if token else text
-
-
-def length_bucket(tokens: int) -> int:
-    """`tokens` rounded up to the next of 16, 24, 32, 48, 64, 96, ... (each step a
-    half or a third more than the one before), so that pieces of similar length share an
-    output bound, and with it a batch."""
-    bucket = MIN_LENGTH_BUCKET
-    while bucket < tokens:
-        bucket = bucket * 3 // 2 if bucket & (bucket - 1) == 0 else bucket // 3 * 4
-    return bucket
-
-
-def bounded_settings(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:
-    """generate() settings with max_new_tokens bounded by the input's own length (rounded
-    up to its length bucket): a function of the input alone, as the cache key requires."""
-    bound = OUTPUT_LENGTH_FACTOR * length_bucket(input_tokens) + OUTPUT_LENGTH_SLACK
-    bounded = dict(settings)
-    bounded["max_new_tokens"] = min(settings.get("max_new_tokens", bound), bound)
-    bounded.pop("max_length", None)
-    return bounded

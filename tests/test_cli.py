@@ -29,6 +29,7 @@ JSON_KEYS = {
     "checks",
     "stats",
     "seconds",
+    "summary_from",
 }
 
 
@@ -259,9 +260,10 @@ def test_models_list_shows_tasks_languages_and_presence(tiny_config, tmp_path):
     result = invoke("models", "list", "--config", tiny_config)
     assert result.exit_code == 0
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
-    assert rows["tiny-marian"][1:3] == ["translation", "fr->en"]
+    assert rows["NAME"][1:6] == ["TASK", "KIND", "ENGINE", "LANGUAGES", "LICENCE"]
+    assert rows["tiny-marian"][1:6] == ["translation", "seq2seq", "torch", "fr->en", "-"]
     assert rows["tiny-marian"][-1] == "yes"
-    assert rows["tiny-bart"][1] == "summarization"
+    assert rows["tiny-bart"][1:3] == ["summarization", "seq2seq"]
     config = tmp_path / "hub.toml"
     config.write_text(HUB_CONFIG)
     hub_row = invoke("models", "list", "--config", config).stdout.splitlines()[1].split()

@@ -5,7 +5,8 @@ import pytest
 
 from summarizer.cache import Cache
 from summarizer.errors import ModelError, SummarizerError
-from summarizer.summarize import SummarizationStats, scaled_lengths, summarize_text, summarize_texts
+from summarizer.prompts import scaled_lengths
+from summarizer.summarize import SummarizationStats, summarize_text, summarize_texts
 from tests.fakes import (
     CappedSummarizer,
     FakeSummarizer,

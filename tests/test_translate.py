@@ -1,7 +1,8 @@
 import pytest
 
+from summarizer.batching import bounded_settings, length_bucket, plan_batches
 from summarizer.cache import Cache
-from summarizer.translate import bounded_settings, length_bucket, plan_batches, translate_segments
+from summarizer.translate import translate_segments
 from tests.fakes import FakeModel, spec, translate_one
 
 PARAGRAPHS = [

@@ -33,6 +33,14 @@ from summarizer.engines.ctranslate2_conversion import (
     ensure_converted,
 )
 from summarizer.engines.ctranslate2_engine import CTranslate2Model, ctranslate2_options
+from summarizer.engines.families import (
+    context_length,
+    language_scheme,
+    languages_of,
+    model_kind,
+    source_code,
+    target_token,
+)
 from summarizer.engines.files import (
     engine_label,
     ensure_all_present,
@@ -118,6 +126,7 @@ __all__ = [
     "ProgressCallback",
     "Request",
     "TransformersModel",
+    "context_length",
     "convert_model",
     "converted_folder",
     "ctranslate2_options",
@@ -128,14 +137,19 @@ __all__ = [
     "folder_fingerprint",
     "hub_cache_folder",
     "is_present_locally",
+    "language_scheme",
+    "languages_of",
     "load_generation_config",
     "load_model",
     "load_pretrained",
     "load_tokenizer",
     "model_identity",
+    "model_kind",
     "physical_cores",
     "pull",
     "resolved_revision",
+    "source_code",
+    "target_token",
     "thread_count",
     "weights_folder",
     "weights_identity",
