@@ -28,6 +28,7 @@ os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 from tests.articles import FRENCH_ARTICLE
 from tests.http_server import LocalServer, running_server
+from tests.multilingual_builders import build_multilingual_models
 from tests.tiny_models import build_tiny_models, write_tiny_config
 
 # The only addresses a test may connect to: servers the test itself started.
@@ -67,6 +68,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return build_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_multilingual(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny M2M100, NLLB and Qwen2 models (tests/multilingual_builders.py), built once:
+    ``{"m2m100": folder, "nllb": folder, "qwen2": folder}``."""
+    return build_multilingual_models(tmp_path_factory.mktemp("tiny-multilingual"))
 
 
 @pytest.fixture(scope="session")

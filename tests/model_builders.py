@@ -220,13 +220,17 @@ def real_texts() -> list[str]:
 
 
 def train_sentencepiece(
-    sentences: Sequence[str], vocab_size: int, model_type: str = "unigram", **options: Any
+    sentences: Sequence[str],
+    vocab_size: int,
+    model_type: str = "unigram",
+    required_chars: str = REQUIRED_CHARS,
+    **options: Any,
 ) -> bytes:
     """Train a SentencePiece model in memory; one thread and a fixed seed keep it stable.
 
     The ids are laid out like the Opus-MT models: ``</s>`` = 0, ``<unk>`` = 1, no ``<s>``/pad
-    (Marian's pad is appended after the last piece in ``vocab.json``). `options` go to the
-    trainer as they are.
+    (Marian's pad is appended after the last piece in ``vocab.json``). `required_chars` are
+    pieces even where the sentences lack them; `options` go to the trainer as they are.
     """
     import sentencepiece as spm
 
@@ -239,7 +243,7 @@ def train_sentencepiece(
         vocab_size=vocab_size,
         hard_vocab_limit=False,
         character_coverage=1.0,
-        required_chars=REQUIRED_CHARS,
+        required_chars=required_chars,
         num_threads=1,
         shuffle_input_sentence=False,
         eos_id=0,
