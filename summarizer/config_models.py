@@ -59,13 +59,15 @@ def languages(values: list[Any], path: Path, where: str) -> list[str]:
 
 
 def language_codes(codes: dict[str, Any], path: Path, where: str) -> dict[str, str]:
+    """ISO code -> the model's own code (one word, as its tokenizer names the language)."""
     table = f"{where}.language_codes"
+    normalized = {}
     for language, code in codes.items():
-        if not isinstance(code, str):
-            raise ConfigError("expected a string", path=path, table=table, key=language)
-    normalized = dict(zip(languages(list(codes), path, table), codes.values(), strict=True))
-    if any(not code.strip() or " " in code for code in normalized.values()):
-        raise ConfigError("a model's language code is one word", path=path, table=table)
+        if not isinstance(code, str) or not code.strip() or len(code.split()) != 1:
+            problem = "expected the model's code for the language: one word, such as 'fra_Latn'"
+            raise ConfigError(problem, path=path, table=table, key=language)
+        (iso,) = languages([language], path, table)
+        normalized[iso] = code
     return normalized
 
 

@@ -334,6 +334,5 @@ def _has_type(value: Any, expected: type) -> bool:
 
 
 def _type_name(expected: type) -> str:
-    return {dict: "a table", str: "a string", int: "an integer", float: "a number"}.get(
-        expected, "true or false"
-    )
+    names = {dict: "a table", list: "a list", str: "a string", int: "an integer", float: "a number"}
+    return names.get(expected, "true or false")

@@ -12,6 +12,7 @@ from typing import Any
 
 from summarizer.config import ModelSpec
 from summarizer.engines import Model, context_length, model_kind
+from summarizer.errors import ConfigError
 
 # Bumped when the way prompts are built changes (their wording is in the keys anyway).
 PROMPT_VERSION = 1
@@ -59,6 +60,25 @@ class Request:
             # The prompt and the summary share the context with the text.
             limit = min(limit, context_length(spec) or limit) - self.settings["max_new_tokens"]
         self.limit = max(1, limit)
+
+    def check_room(self) -> None:
+        """A chat summarizer's context must hold its prompt, a summary, and text enough for
+        the map-reduce to converge: two partial summaries at least, else every reduce step
+        would be as long as the one before."""
+        if not self.chat:
+            return
+        summary = self.settings["max_new_tokens"]
+        prompt = max(self.count_tokens(""), self.count_tokens("", reduce=True))
+        if self.limit - prompt < 2 * summary:
+            spec = self.model.spec
+            raise ConfigError(
+                f"is {spec.max_input_tokens}: after the prompt ({prompt} tokens) and the "
+                f"summary ({summary}), {self.limit - prompt} tokens are left for the text, "
+                f"fewer than two summaries' worth",
+                table=f"models.{spec.name}",
+                key="max_input_tokens",
+                hint="raise it, or lower max_new_tokens, or ask for shorter summaries",
+            )
 
     def key_settings(self, *, reduce: bool = False) -> dict[str, Any]:
         """Every setting that shapes an output, for the cache keys. A BART summarizer of the

@@ -204,6 +204,7 @@ def _rounds(
     """Map-reduce in lockstep: each round, the chunks of every text not done yet are
     summarized together, and a text's summaries joined and cut into chunks again until one
     remains; a text shorter than a summary would be is its own summary."""
+    request.check_room()
     chunks_of: dict[str, list[str]] = {}
     for text in texts:
         if request.text_tokens(text) <= request.shortest:

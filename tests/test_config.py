@@ -200,6 +200,34 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
             "batch_size = 8\nretry = 3",
             r"\[models.fr-en\] retry: expected a table",
         ),
+        ("batch_size = 8", 'kind = "llm"', r"\[models.fr-en\] kind: 'llm' is not one of"),
+        ("batch_size = 8", 'kind = "chat"', r"kind: a chat model cannot serve task = 'transl"),
+        ('model = "org/sum"', 'model = "org/sum"\nkind = "many-to-many"', r"kind: a many-to-ma"),
+        ('source = "mul"', 'kind = "seq2seq"', r"\[models.mul-en\] source: missing"),
+        ("batch_size = 8", 'languages = ["French"]', r"languages: 'French' is not a language"),
+        ("batch_size = 8", 'languages = "fr"', r"languages: expected a list"),
+        (
+            "batch_size = 8",
+            'batch_size = 8\n[models.fr-en.language_codes]\nfr = "fra Latn"',
+            r"\[models.fr-en.language_codes\] fr: expected the model's code for the language",
+        ),
+        ("batch_size = 8", 'prompt = "Summarize {text}"', r"fr-en\] prompt: only a chat summ"),
+        (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nprompt = "Summarize in {n} sentences."',
+            r"\[models.sum\] prompt: \{text\} and \{sentences\} are the only fields",
+        ),
+        (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nreduce_prompt = "Combine the summaries."',
+            r"\[models.sum\] reduce_prompt: must place the article with \{text\}",
+        ),
+        (
+            'target_language = "en"',
+            'target_language = "en"\nsummarize_from = "summary"',
+            r"\[pipeline\] summarize_from: 'summary' is not one of translation, source",
+        ),
+        ("batch_size = 8", "licence = 4", r"\[models.fr-en\] licence: expected a string"),
     ],
 )
 def test_mistakes_name_the_file_table_and_key(tmp_path, old, new, message):
@@ -346,3 +374,36 @@ def test_a_model_path_under_an_existing_folder_is_local_not_a_hub_id(tmp_path):
     spec = config.models["sum"]
     assert spec.is_local
     assert spec.model == str(tmp_path / "models" / "x")
+
+
+def test_kinds_languages_codes_and_prompts_are_read(tmp_path):
+    text = VALID.replace('source = "mul"', 'kind = "many-to-many"\nlanguages = ["FR", "de-DE"]')
+    text = text.replace(
+        'model = "org/sum"',
+        'model = "org/sum"\nkind = "chat"\nprompt = "In {sentences} sentences:\\n{text}"',
+    )
+    text += '\n[models.mul-en.language_codes]\nzh = "zho_Hant"\n'
+    config = load_config(write(tmp_path, text))
+    many = config.models["mul-en"]
+    assert (many.kind, many.languages, many.language_codes) == (
+        "many-to-many",
+        ["fr", "de"],
+        {"zh": "zho_Hant"},
+    )
+    chat = config.models["sum"]
+    assert (chat.kind, chat.prompt, chat.max_input_tokens) == (
+        "chat",
+        "In {sentences} sentences:\n{text}",
+        4096,
+    )
+    assert config.models["fr-en"].kind is None  # a hub model's files tell, once downloaded
+    assert config.summarize_from == "translation"
+
+
+def test_translator_override_serves_what_the_model_reads(tmp_path):
+    config = load_config(write(tmp_path, VALID))
+    assert config.with_translator("fr-en").translators == {"fr": "fr-en"}
+    assert config.with_translator("mul-en").translators == {"*": "mul-en"}
+    assert config.with_translator(None) is config
+    with pytest.raises(ConfigError, match=r"no translator named 'sum'.*known: fr-en, mul-en"):
+        config.with_translator("sum")
