@@ -105,5 +105,8 @@ def language_token(scheme: str, code: str) -> str:
 
 def languages_read(scheme: str, overrides: Mapping[str, str]) -> list[str]:
     """The ISO codes a model of `scheme` reads, with its overrides."""
-    known = M2M100_CODES if scheme == M2M100 else FLORES_200_CODES.keys()
+    if scheme == M2M100:
+        known = set(M2M100_CODES)
+    else:
+        known = {*FLORES_200_CODES, *(code.split("_")[0] for code in FLORES_200_THREE_LETTER)}
     return sorted({*known, *overrides})

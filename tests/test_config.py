@@ -67,6 +67,25 @@ def test_default_registry_declares_the_published_models():
         }
 
 
+def test_default_registry_declares_the_new_families_without_using_them():
+    config = load_config(default_config_path())
+    declared = {
+        "opus-mt-tc-big-fr-en": ("translation", None, "CC-BY-4.0"),
+        "nllb-200-distilled-600M": ("translation", "many-to-many", "CC-BY-NC-4.0"),
+        "m2m100-418M": ("translation", "many-to-many", "MIT"),
+        "qwen2.5-0.5b-instruct": ("summarization", "chat", "Apache-2.0"),
+        "qwen2.5-1.5b-instruct": ("summarization", "chat", "Apache-2.0"),
+    }
+    for name, (task, kind, licence) in declared.items():
+        spec = config.models[name]
+        assert (spec.task, spec.kind, spec.licence) == (task, kind, licence)
+        assert name not in config.translators.values() and name != config.summarizer
+    assert all(spec.licence for spec in config.models.values())
+    qwen = config.models["qwen2.5-0.5b-instruct"]
+    assert qwen.generation["do_sample"] is False and "fr" in qwen.languages
+    assert config.summarize_from == "translation"
+
+
 def test_valid_file_gives_typed_settings_and_resolves_local_folders(tmp_path):
     config = load_config(write(tmp_path, VALID))
     assert config.translator_for("fr").revision == "v1"

@@ -30,8 +30,11 @@ def model_kind(spec: ModelSpec) -> str:
 
 def language_scheme(spec: ModelSpec) -> str:
     """How a many-to-many translator names languages: NLLB's tokenizer reads FLORES-200
-    codes, M2M100's ISO codes."""
-    tokenizer_class = str(_json(spec, "tokenizer_config.json").get("tokenizer_class") or "")
+    codes, M2M100's ISO codes. Before a hub model is downloaded (for `models list`), its
+    name tells; the cache keys are only made once its files are here."""
+    tokenizer_class = _json(spec, "tokenizer_config.json").get("tokenizer_class")
+    if not isinstance(tokenizer_class, str):
+        tokenizer_class = "Nllb" if "nllb" in spec.model.lower() else ""
     return FLORES_200 if tokenizer_class.startswith("Nllb") else M2M100
 
 
