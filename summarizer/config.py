@@ -89,7 +89,8 @@ GENERATION_TYPES: dict[str, type] = {key: s.type for key, s in GENERATION_SETTIN
 # What the one retry of an output that failed a check changes in `generation` (issue 12),
 # unless [models.NAME.retry] says otherwise: a wider beam, and penalties against the loops
 # that fail checks most; for a summary, a wider beam without the push towards long output
-# that invents most. An empty [models.NAME.retry] table turns retries off.
+# that invents most. A chat summarizer has none (a beam search costs an LLM several times
+# its first attempt). An empty [models.NAME.retry] table turns retries off.
 DEFAULT_RETRY: dict[str, dict[str, int | float | bool]] = {
     "translation": {"num_beams": 6, "repetition_penalty": 1.2, "no_repeat_ngram_size": 4},
     "summarization": {"num_beams": 6, "repetition_penalty": 1.2, "length_penalty": 1.0},
@@ -176,7 +177,8 @@ class ModelSpec:
     @property
     def retry_generation(self) -> dict[str, int | float | bool] | None:
         """generate() settings for a retry; None when they would change nothing."""
-        retry = DEFAULT_RETRY.get(self.task, {}) if self.retry is None else self.retry
+        default = {} if self.kind == "chat" else DEFAULT_RETRY.get(self.task, {})
+        retry = default if self.retry is None else self.retry
         merged = {**self.generation, **retry}
         return None if merged == self.generation else merged
 

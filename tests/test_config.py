@@ -415,6 +415,7 @@ def test_kinds_languages_codes_and_prompts_are_read(tmp_path):
         "In {sentences} sentences:\n{text}",
         4096,
     )
+    assert chat.retry_generation is None  # no beam search on an LLM unless asked for
     assert config.models["fr-en"].kind is None  # a hub model's files tell, once downloaded
     assert config.summarize_from == "translation"
 
