@@ -85,6 +85,8 @@ class TransformersModel(_LazyModel):
         decoder-only model, whose outputs continue its inputs."""
         side = "left" if self._kind == "chat" else "right"
         ids = [self._encode(text) for text in texts]
+        if self._tokenizer.pad_token is None:  # some chat checkpoints name none
+            self._tokenizer.pad_token = self._tokenizer.eos_token
         return self._tokenizer.pad(
             {"input_ids": ids}, padding=True, padding_side=side, return_tensors="pt"
         )
