@@ -437,3 +437,14 @@ def test_length_option_changes_a_bart_summary_and_is_checked(tiny_config):
     assert len(short["summary"]) < len(medium["summary"])
     wrong = invoke(*args, "--length", "tiny", input=text)
     assert wrong.exit_code == 2 and "'tiny' is not one of 'short', 'medium', 'long'" in wrong.stderr
+
+
+def test_a_language_code_the_tokenizer_lacks_is_one_clear_error(tiny_multilingual, tmp_path):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    config.write_text(config.read_text() + '\n[models.tiny-nllb.language_codes]\nfr = "frx_Latn"\n')
+    result = invoke("translate", "-", "--config", config, input=FRENCH)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == (
+        "Error: model 'tiny-nllb': its tokenizer has no language token 'frx_Latn'; "
+        "correct the code under [models.tiny-nllb.language_codes]"
+    )

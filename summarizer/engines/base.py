@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from summarizer.config import ModelSpec
-from summarizer.engines.families import model_kind, target_token
+from summarizer.engines.families import language_scheme, model_kind, target_token
 from summarizer.engines.files import model_identity
+from summarizer.errors import ModelError
+from summarizer.language_codes import language_token
 
 if TYPE_CHECKING:
     from summarizer.engines import ProgressCallback, Request
@@ -41,6 +43,9 @@ class _LazyModel:
         # when the model loads, from its files.
         self._kind = "seq2seq"
         self._target_token: str | None = None
+        self._scheme = ""
+        # Language tokens found in the tokenizer (checked once each).
+        self._known_languages: set[str] = set()
 
     @property
     def loaded(self) -> bool:
@@ -68,6 +73,7 @@ class _LazyModel:
         self._kind = model_kind(self.spec)
         if self._kind == "many-to-many":
             self._target_token = target_token(self.spec)
+            self._scheme = language_scheme(self.spec)
 
     def _encode(self, text: str) -> list[int]:
         """The ids the model receives for `text`. A many-to-many translator's text starts
@@ -77,6 +83,8 @@ class _LazyModel:
         tokenizer = self._tokenizer
         if self._kind == "many-to-many":
             code, _, text = text.partition(" ")
+            self._check_language(language_token(self._scheme, code))
+            self._check_language(self._target_token or "")
             tokenizer.src_lang = code
         elif self._kind == "chat":
             message = [{"role": "user", "content": text}]
@@ -85,6 +93,20 @@ class _LazyModel:
             )
             return list(tokenizer(text, add_special_tokens=False)["input_ids"])
         return list(tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def _check_language(self, token: str) -> None:
+        """A language token the tokenizer lacks would be read as unknown text: refused."""
+        if token in self._known_languages:
+            return
+        tokenizer = self._tokenizer
+        if tokenizer.convert_tokens_to_ids(token) in (None, tokenizer.unk_token_id):
+            name = self.spec.name
+            raise ModelError(
+                f"its tokenizer has no language token {token!r}",
+                model=name,
+                hint=f"correct the code under [models.{name}.language_codes]",
+            )
+        self._known_languages.add(token)
 
     @property
     def parallel_batches(self) -> int:
