@@ -448,3 +448,24 @@ def test_a_language_code_the_tokenizer_lacks_is_one_clear_error(tiny_multilingua
         "Error: model 'tiny-nllb': its tokenizer has no language token 'frx_Latn'; "
         "correct the code under [models.tiny-nllb.language_codes]"
     )
+
+
+@pytest.mark.parametrize("route", ["translation", "source"])
+def test_a_french_article_is_summarized_by_the_chat_model_on_each_route_and_engine(
+    tiny_multilingual, tmp_path, engine, route
+):
+    pipeline = f'summarize_from = "{route}"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, engine, pipeline=pipeline)
+    (path,) = articles(tmp_path, fr=FRENCH)
+    args = ["summarize", path, "--config", config, "--summarizer", "tiny-qwen"]
+    first = invoke(*args, "--format", "json", "-q")
+    assert first.exit_code == 0, first.output
+    result = json.loads(first.stdout)
+    assert (result["summary_from"], result["translated"]) == (route, True)
+    assert result["summary"] and result["stats"]["summarization"]["cache_misses"] > 0
+    again = json.loads(invoke(*args, "--format", "json", "-q").stdout)
+    assert again["summary"] == result["summary"]
+    assert again["stats"]["summarization"]["cache_misses"] == 0
+    assert again["stats"]["translation"]["cache_misses"] == 0
+    text = invoke(*args, "-q")
+    assert text.exit_code == 0 and text.stdout == result["summary"] + "\n"
