@@ -244,7 +244,8 @@ class Config:
 
     def with_translator(self, name: str | None) -> Config:
         """The same config with translator `name` (--translator) serving every language it
-        reads: all of them for a many-to-many or multi-source model, else its `source`."""
+        reads: all of them for a many-to-many or multi-source model, else its `source`
+        (the other languages keep their translators)."""
         if name is None:
             return self
         spec = self.models.get(name)
@@ -252,9 +253,9 @@ class Config:
             known = ", ".join(sorted(n for n, m in self.models.items() if m.task == "translation"))
             problem = f"no translator named {name!r} in {{path}}"
             raise ConfigError(problem, path=self.path, hint=f"known: {known}")
-        single = spec.kind != "many-to-many" and spec.source and len(spec.source) == 2
-        language = spec.source if single else FALLBACK_LANGUAGE
-        return replace(self, translators={language: name})
+        if spec.kind != "many-to-many" and spec.source and len(spec.source) == 2:
+            return replace(self, translators={**self.translators, spec.source: name})
+        return replace(self, translators={FALLBACK_LANGUAGE: name})
 
     def translator_for(self, language: str) -> ModelSpec | None:
         """The translator for `language`, None when it already is the target language."""

@@ -4,6 +4,7 @@ reads, its own language codes, a chat summarizer's prompts."""
 from __future__ import annotations
 
 import json
+import string
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,12 @@ def architecture_kind(folder: Path) -> str | None:
         return None
 
 
-def declared_kind(table: dict[str, Any], folder: str | None, path: Path, where: str) -> str | None:
-    """The declared kind, checked against the task; else a local checkpoint's."""
+def declared_kind(table: dict[str, Any], folder: Path | None, path: Path, where: str) -> str | None:
+    """The declared kind, checked against the task; else that of the checkpoint in `folder`
+    (a local model's, or a hub model's once downloaded)."""
     kind = table.get("kind")
     if kind is None:
-        return architecture_kind(Path(folder)) if folder else None
+        return architecture_kind(folder) if folder else None
     if kind not in KINDS:
         problem = f"{kind!r} is not one of {', '.join(KINDS)}"
         raise ConfigError(problem, path=path, table=where, key="kind")
@@ -44,7 +46,7 @@ def declared_kind(table: dict[str, Any], folder: str | None, path: Path, where: 
     return kind
 
 
-def languages(values: list[Any], path: Path, where: str) -> list[str]:
+def languages(values: list[Any], path: Path, where: str, key: str = "languages") -> list[str]:
     """ISO codes, each normalized ("fr-FR" -> "fr")."""
     from summarizer.language import normalize_code
 
@@ -54,7 +56,7 @@ def languages(values: list[Any], path: Path, where: str) -> list[str]:
             languages.append(normalize_code(value if isinstance(value, str) else ""))
         except LanguageError:
             problem = f"{value!r} is not a language code such as 'fr'"
-            raise ConfigError(problem, path=path, table=where, key="languages") from None
+            raise ConfigError(problem, path=path, table=where, key=key) from None
     return languages
 
 
@@ -66,13 +68,14 @@ def language_codes(codes: dict[str, Any], path: Path, where: str) -> dict[str, s
         if not isinstance(code, str) or not code.strip() or len(code.split()) != 1:
             problem = "expected the model's code for the language: one word, such as 'fra_Latn'"
             raise ConfigError(problem, path=path, table=table, key=language)
-        (iso,) = languages([language], path, table)
+        (iso,) = languages([language], path, table, key=language)
         normalized[iso] = code
     return normalized
 
 
 def prompt(table: dict[str, Any], key: str, kind: str | None, path: Path, where: str) -> str | None:
-    """A chat summarizer's prompt: it must place the text, and may name the sentences."""
+    """A chat summarizer's prompt: it must place the text with {text}, and may name the
+    sentences with {sentences}; no other field, index or attribute."""
     text = table.get(key)
     if text is None:
         return None
@@ -80,10 +83,14 @@ def prompt(table: dict[str, Any], key: str, kind: str | None, path: Path, where:
         problem = 'only a chat summarizer (kind = "chat") takes a prompt'
         raise ConfigError(problem, path=path, table=where, key=key)
     try:
-        filled = text.format(text="\0", sentences=3)
-    except (KeyError, IndexError, ValueError) as exc:
-        problem = f"{{text}} and {{sentences}} are the only fields it may name ({exc!r})"
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:
+        problem = f"cannot be filled in ({exc}); write a literal brace as {{{{ or }}}}"
         raise ConfigError(problem, path=path, table=where, key=key) from None
-    if "\0" not in filled:
+    if not set(fields) <= {"text", "sentences"}:
+        wrong = next(name for name in fields if name not in ("text", "sentences"))
+        problem = f"{{{wrong}}}: {{text}} and {{sentences}} are the only fields it may name"
+        raise ConfigError(problem, path=path, table=where, key=key)
+    if "text" not in fields:
         raise ConfigError("must place the article with {text}", path=path, table=where, key=key)
     return text

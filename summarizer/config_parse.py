@@ -10,7 +10,7 @@ import math
 import re
 import types
 import typing
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         problem = f"{summarize_from!r} is not one of {', '.join(SUMMARIZE_FROM)}"
         raise ConfigError(problem, path=path, table="pipeline", key="summarize_from")
 
+    # A many-to-many translator is forced to write the target language.
+    for name, spec in models.items():
+        if spec.kind == "many-to-many" and spec.target is None:
+            models[name] = replace(spec, target=target_language)
     translators = pipeline.get("translators", {})
     for language, name in translators.items():
         where = {"path": path, "table": "pipeline.translators", "key": language}
@@ -162,7 +166,11 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         problem = f"{table['task']!r} is not one of {', '.join(TASKS)}"
         raise ConfigError(problem, path=path, table=where, key="task")
     model, is_local = _resolve_model_location(table["model"], path, where)
-    kind = declared_kind(table, model if is_local else None, path, where)
+    checkpoint = None if "kind" in table else _checkpoint(model, is_local, table.get("revision"))
+    kind = declared_kind(table, checkpoint, path, where)
+    if kind == "many-to-many" and "target_token" in table:
+        problem = "a many-to-many model is told its target language itself: remove it"
+        raise ConfigError(problem, path=path, table=where, key="target_token")
     if table["task"] == "translation" and "source" not in table and kind != "many-to-many":
         problem = "missing (the language it translates from)"
         raise ConfigError(problem, path=path, table=where, key="source")
@@ -216,6 +224,16 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         reduce_prompt=prompt(table, "reduce_prompt", kind, path, where),
         licence=table.get("licence"),
     )
+
+
+def _checkpoint(model: str, is_local: bool, revision: str | None) -> Path | None:
+    """The folder of the model's files when they are on disk (a hub model once
+    downloaded), where its config.json tells its kind."""
+    if is_local:
+        return Path(model)
+    from summarizer.engines.files import weights_folder
+
+    return weights_folder(ModelSpec(name="", task="", model=model, revision=revision))
 
 
 def _check_engine_settings(

@@ -8,8 +8,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 import time
 import warnings
@@ -19,23 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.articles import Article, as_article, read_article
-from summarizer.cache import SCHEMA_VERSION as CACHE_SCHEMA
 from summarizer.cache import Cache, NullCache
 from summarizer.config import Config, ModelSpec, load_config
 from summarizer.documents import Document, join_paragraphs
-from summarizer.engines import Model, ensure_all_present, load_model, model_kind, thread_count
+from summarizer.engines import Model, ensure_all_present, load_model, thread_count
 from summarizer.errors import CacheWarning, InputError, SummarizerError
+from summarizer.fingerprint import run_fingerprint
 from summarizer.language import (
     DOCUMENT_SAMPLE,
     UNSURE,
     Detector,
     cached_detector,
     detect_languages,
-    detector_identity,
     paragraph_languages,
 )
 from summarizer.options import RunOptions
-from summarizer.prompts import prompt_material
+from summarizer.prompts import SHORT_TEXT_TOKENS, reads_source
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
 from summarizer.summarize import SummarizationStats, Summary, summarize_texts
@@ -96,13 +93,15 @@ class Summarizer:
         config = config if isinstance(config, Config) else load_config(config)
         self.config = config.with_engine(engine).with_translator(translator)
         self.summarizer_spec = self.config.summarizer_model(summarizer)
+        warn = on_warning or _python_warning
+        # The languages the summarizer reads articles in (summarize_from = "source").
+        self._reads_source = reads_source(self.config, self.summarizer_spec, warn)
         self.cache = (
             Cache(Path(cache_dir) if cache_dir else None, on_warning=on_warning)
             if use_cache
             else NullCache()
         )
         # Resolved (and a bad value refused) now, before any model loads.
-        warn = on_warning or _python_warning
         threads = thread_count(self.config.threads, warn)
         # The engines' models must be on disk; a test's own loader makes what it likes.
         self._check_presence = model_loader is None
@@ -239,16 +238,25 @@ class Summarizer:
         return {id(item): summary for item, summary in zip(items, summaries, strict=True)}
 
     def _summarizes_source(self, item: _Prepared, options: RunOptions) -> bool:
-        """True when the summarizer reads the article as it is: summarize_from = "source",
-        and a chat summarizer that declares the article's language among those it reads."""
-        spec = self.summarizer_spec
+        """True when the summarizer reads the article as it is (see reads_source), and it
+        is long enough to need a summary: a shorter one's summary is its translation."""
         return (
             options.summarize
-            and self.config.summarize_from == "source"
-            and item.language != self.config.target_language
-            and item.language in spec.languages
-            and model_kind(spec) == "chat"
+            and item.language in self._reads_source
+            and len(item.document.text.split()) > SHORT_TEXT_TOKENS
         )
+
+    def _translator_for(self, options: RunOptions) -> Callable[[str], ModelSpec | None]:
+        """config.translator_for; but when only a summary is wanted (no translation), a
+        language the summarizer reads itself needs no translator."""
+        skipped = self._reads_source if options.summarize and not options.translation else set()
+
+        def translator_for(language: str) -> ModelSpec | None:
+            if language in skipped and not self.config.serves(language):
+                return None
+            return self.config.translator_for(language)
+
+        return translator_for
 
     def _ensure_present(self, translated: list[_Prepared], summarize: bool) -> None:
         """Every model these articles need on disk before any loads (the translators of
@@ -282,10 +290,11 @@ class Summarizer:
             languages = paragraph_languages(
                 paragraphs, language, self._detect, supported=self.config.serves
             )
-        routed = route(paragraphs, languages, self.config.translator_for)
+        translator_for = self._translator_for(options)
+        routed = route(paragraphs, languages, translator_for)
         title = document.title
         # A title is too short to detect its language: it is in the article's.
-        routed_title = route([title], [language], self.config.translator_for) if title else None
+        routed_title = route([title], [language], translator_for) if title else None
         seconds = time.perf_counter() - started
         return _Prepared(article.name, document, language, languages, routed, routed_title, seconds)
 
@@ -298,7 +307,7 @@ class Summarizer:
         skipped = item.from_source and not options.translation
         used = [] if skipped else item.routed.used
         # The article's own language names the translator; another one only serves quotes.
-        main = self.config.translator_for(item.language) or (used[0] if used else None)
+        main = (self.config.translator_for(item.language) or used[0]) if used else None
         return Result(
             input=item.name,
             source_language=item.language,
@@ -330,25 +339,7 @@ class Summarizer:
 
     def fingerprint(self, options: RunOptions) -> str:
         """Identifies every model, setting and option that could shape an output of a run."""
-        specs = [self.config.models[name] for name in sorted(set(self.config.translators.values()))]
-        if options.summarize:
-            specs.append(self.summarizer_spec)
-        material: list[Any] = [
-            CACHE_SCHEMA,
-            self.config.target_language,
-            options.fingerprint_material(),
-        ]
-        for spec in specs:
-            identity = self.model(spec).identity
-            material.append([spec.name, identity, sorted(spec.output_settings.items())])
-            material.extend(prompt_material(spec))
-            if options.checks:
-                # What the checks retry with and flag at: they change outputs and flags.
-                material.append([spec.retry_generation, sorted(spec.checks.items())])
-        if self.config.summarize_from != "translation":  # older runs resume unchanged
-            material.append(self.config.summarize_from)
-        material.append(detector_identity())
-        return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        return run_fingerprint(self.config, self.summarizer_spec, self.model, options)
 
     def replica_arguments(self, threads: int | None = None) -> dict[str, Any]:
         """What builds the same Summarizer in another process (a cluster's worker): the

@@ -7,10 +7,11 @@ Everything here that shapes an output is part of the cache keys (key_settings)."
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from summarizer.config import ModelSpec
+from summarizer.config import Config, ModelSpec
 from summarizer.engines import Model, context_length, model_kind
 from summarizer.errors import ConfigError
 
@@ -80,16 +81,16 @@ class Request:
                 hint="raise it, or lower max_new_tokens, or ask for shorter summaries",
             )
 
-    def key_settings(self, *, reduce: bool = False) -> dict[str, Any]:
-        """Every setting that shapes an output, for the cache keys. A BART summarizer of the
-        default length keeps the keys it always had."""
+    def key_settings(self, *, reduce: bool | None = None) -> dict[str, Any]:
+        """Every setting that shapes an output, for the cache keys: a chunk's (`reduce`
+        False) or a combination's (True) prompt, and both for a final summary (None). A
+        BART summarizer of the default length keeps the keys it always had."""
         settings = self.model.spec.output_settings_for(self.settings)
         if self.chat:
-            settings |= {
-                "prompt": self._prompts[1] if reduce else self._prompts[0],
-                "prompt_version": PROMPT_VERSION,
-                "length": self.length,
-            }
+            prompts = {"prompt": self._prompts[0], "reduce_prompt": self._prompts[1]}
+            if reduce is not None:
+                prompts = {"prompt": self._prompts[1] if reduce else self._prompts[0]}
+            settings |= {**prompts, "prompt_version": PROMPT_VERSION, "length": self.length}
         return settings
 
     def input(self, text: str, *, reduce: bool = False) -> str:
@@ -117,6 +118,21 @@ class Request:
     def shortest(self) -> int:
         """A text this short (in tokens) is its own summary."""
         return max(self.settings.get("min_length", 0), SHORT_TEXT_TOKENS)
+
+
+def reads_source(config: Config, spec: ModelSpec, warn: Callable[[str], None]) -> set[str]:
+    """The languages summarizer `spec` reads articles in, which it then summarizes without
+    their translation: those it lists, with summarize_from = "source", for a chat model.
+    A setting that cannot apply is said, not silently ignored."""
+    if config.summarize_from != "source":
+        return set()
+    if model_kind(spec) == "chat" and spec.languages:
+        return set(spec.languages) - {config.target_language}
+    warn(
+        f'summarize_from = "source" needs a chat summarizer that lists the languages it '
+        f"reads; {spec.name} summarizes the English translation"
+    )
+    return set()
 
 
 def prompt_material(spec: ModelSpec) -> list[Any]:

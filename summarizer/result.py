@@ -10,7 +10,7 @@ from summarizer.config import ModelSpec
 from summarizer.metadata import Metadata
 from summarizer.review import Flag
 from summarizer.summarize import Summary
-from summarizer.translate import Routed, Translation
+from summarizer.translate import Routed, SegmentKey, Translation
 
 
 @dataclass
@@ -66,10 +66,15 @@ class Result:
 def sentence_pairs(document: Routed) -> list[list[dict[str, str | None]]]:
     """Each paragraph's sentences with their translations (None: left as it is)."""
     pairs = []
-    for paragraph, sentences in zip(document.paragraphs, document.sentences, strict=True):
+    for paragraph, language, sentences in zip(
+        document.paragraphs, document.languages, document.sentences, strict=True
+    ):
         pairs.append(
             [
-                {"source": sentence, "translation": _text_of(document.translations, sentence)}
+                {
+                    "source": sentence,
+                    "translation": _text_of(document.translations, (language, sentence)),
+                }
                 for sentence in sentences
             ]
             or [{"source": paragraph, "translation": None}]
@@ -77,8 +82,8 @@ def sentence_pairs(document: Routed) -> list[list[dict[str, str | None]]]:
     return pairs
 
 
-def _text_of(translations: dict[str, Translation], sentence: str) -> str | None:
-    found = translations.get(sentence)
+def _text_of(translations: dict[SegmentKey, Translation], key: SegmentKey) -> str | None:
+    found = translations.get(key)
     return found.text if found is not None else None
 
 

@@ -20,6 +20,7 @@ from summarizer.engines import Model
 from summarizer.errors import SummarizerError
 from summarizer.translate import (
     Routed,
+    SegmentKey,
     Translation,
     group_by_translator,
     rejoin,
@@ -96,27 +97,25 @@ def _review_group(
     cache: Cache,
     detect: Detect,
     target_language: str,
-) -> dict[str, _Verdict]:
-    """Every segment `translator` served in `group`, checked, and retried where it fails."""
+) -> dict[SegmentKey, _Verdict]:
+    """Every segment `translator` served in `group` (with its paragraph's language),
+    checked, and retried where it fails."""
     started = time.perf_counter()
-    # Each distinct segment's source language and first-pass translation, from the first
-    # document that holds it.
-    language_of: dict[str, str] = {}
-    first: dict[str, Translation] = {}
+    # Each distinct segment's first-pass translation, from the first document that holds it.
+    first: dict[SegmentKey, Translation] = {}
     for document in group:
         for index in document.served_by(translator):
             for segment in segments_of(document.sentences[index]):
-                if segment not in first:
-                    language_of[segment] = document.languages[index]
-                    first[segment] = document.translations[segment]
-    check = _Checker(language_of, translator.thresholds, detect, target_language)
+                key = (document.languages[index], segment)
+                first.setdefault(key, document.translations[key])
+    check = _Checker(translator.thresholds, detect, target_language)
     verdicts = check(first)
-    failing = [segment for segment, verdict in verdicts.items() if verdict.problems]
+    failing = [key for key, verdict in verdicts.items() if verdict.problems]
     retry = translator.retry_generation
-    second: dict[str, Translation] = {}
+    second: dict[SegmentKey, Translation] = {}
     if failing and retry is not None:
         tag = source_tag(translator)
-        inputs = {tag(language_of[segment], segment): segment for segment in failing}
+        inputs = {tag(language, segment): (language, segment) for language, segment in failing}
         try:
             retried, _computed = translate_segments(
                 list(inputs), model_for(translator), cache, generation=retry
@@ -126,10 +125,10 @@ def _review_group(
             # The first attempts stand, flagged and not retried: one failing retry must
             # not fail every document that shares this translator.
             second = {}
-        for segment, candidate in check(second).items():
-            kept = candidate if candidate.better_than(verdicts[segment]) else verdicts[segment]
+        for key, candidate in check(second).items():
+            kept = candidate if candidate.better_than(verdicts[key]) else verdicts[key]
             kept.retried = True
-            verdicts[segment] = kept
+            verdicts[key] = kept
     elapsed = time.perf_counter() - started
     for document in group:
         document.seconds += elapsed / len(group)
@@ -139,52 +138,48 @@ def _review_group(
 class _Checker:
     """check_translation over many segments, their outputs' languages detected in one call."""
 
-    def __init__(
-        self,
-        language_of: dict[str, str],
-        thresholds: Thresholds,
-        detect: Detect,
-        target_language: str,
-    ) -> None:
-        self._language_of = language_of
+    def __init__(self, thresholds: Thresholds, detect: Detect, target_language: str) -> None:
         self._thresholds = thresholds
         self._detect = detect
         self._target = target_language
 
-    def __call__(self, translations: dict[str, Translation]) -> dict[str, _Verdict]:
+    def __call__(self, translations: dict[SegmentKey, Translation]) -> dict[SegmentKey, _Verdict]:
         outputs = list(
             dict.fromkeys(t.text for t in translations.values() if needs_language_check(t.text))
         )
         detected = dict(zip(outputs, self._detect(outputs) if outputs else [], strict=True))
         return {
-            segment: _Verdict(
+            (language, segment): _Verdict(
                 translation,
                 check_translation(
                     segment,
                     translation.text,
                     translation.confidence,
-                    source_language=self._language_of[segment],
+                    source_language=language,
                     target_language=self._target,
                     thresholds=self._thresholds,
                     detected=detected.get(translation.text),
                 ),
             )
-            for segment, translation in translations.items()
+            for (language, segment), translation in translations.items()
         }
 
 
-def _apply(document: Routed, translator: ModelSpec, verdicts: dict[str, _Verdict]) -> list[Flag]:
+def _apply(
+    document: Routed, translator: ModelSpec, verdicts: dict[SegmentKey, _Verdict]
+) -> list[Flag]:
     """The kept candidates into `document`; its flags for the paragraphs of `translator`."""
     flags = []
     retried = set()
     for index in document.served_by(translator):
         for position, sentence in enumerate(document.sentences[index]):
-            verdict = verdicts.get(sentence)
+            key = (document.languages[index], sentence)
+            verdict = verdicts.get(key)
             if verdict is None:
                 continue  # not translatable: passed through as it is
-            document.translations[sentence] = verdict.translation
+            document.translations[key] = verdict.translation
             if verdict.retried:
-                retried.add(sentence)
+                retried.add(key)
             if verdict.problems:
                 flags.append(
                     Flag(

@@ -64,6 +64,10 @@ def join_pieces(values: list[str]) -> str:
     return Translation(text, min(scores) if scores else None).encode()
 
 
+# A segment with the language of its paragraph.
+SegmentKey = tuple[str, str]
+
+
 @dataclass
 class Routed:
     """One document's paragraphs, each with its translator and its sentences; `english`
@@ -77,8 +81,9 @@ class Routed:
     # Each paragraph's sentences; empty when it is not translated.
     sentences: list[list[str]]
     english: list[str]
-    # Each translated segment's translation, as the checks leave it.
-    translations: dict[str, Translation] = field(default_factory=dict)
+    # Each translated segment's translation, by (its paragraph's language, segment): a
+    # sentence written alike in two languages is two inputs to a many-to-many model.
+    translations: dict[SegmentKey, Translation] = field(default_factory=dict)
     stats: TranslationStats = field(default_factory=TranslationStats)
     # This document's share of the time of the batches it shared with others.
     seconds: float = 0.0
@@ -96,11 +101,11 @@ class Routed:
             if spec is not None and spec.name == translator.name
         ]
 
-    def inputs_for(self, translator: ModelSpec, tag: SourceTag) -> list[tuple[str, str]]:
+    def inputs_for(self, translator: ModelSpec, tag: SourceTag) -> list[tuple[SegmentKey, str]]:
         """Each segment `translator` must see of this document, repeats included (for the
         stats), with what the translator receives for it (see source_tag)."""
         return [
-            (segment, tag(self.languages[index], segment))
+            ((self.languages[index], segment), tag(self.languages[index], segment))
             for index in self.served_by(translator)
             for segment in segments_of(self.sentences[index])
         ]
@@ -133,8 +138,12 @@ def route(
 ) -> Routed:
     """Each paragraph with the translator for its language (`config.translator_for`).
 
-    Every translator is looked up before any work, so a missing one fails at once."""
+    Every translator is looked up before any work, and a many-to-many one's code for the
+    language, so that a missing one fails this document at once, and it alone."""
     routes = {language: translator_for(language) for language in dict.fromkeys(languages)}
+    for language, spec in routes.items():
+        if spec is not None and model_kind(spec) == "many-to-many":
+            source_code(spec, language)
     translators = [routes[language] for language in languages]
     sentences = [
         split_sentences(paragraph, language) if spec else []
@@ -150,10 +159,15 @@ def segments_of(sentences: list[str]) -> list[str]:
     return [sentence for sentence in sentences if is_translatable(sentence)]
 
 
-def join_translated(sentences: list[str], translations: dict[str, Translation]) -> str:
-    """One paragraph from its sentences' translations; untranslated ones stay as they are."""
+def join_translated(
+    sentences: list[str], language: str, translations: dict[SegmentKey, Translation]
+) -> str:
+    """One paragraph in `language` from its sentences' translations; untranslated ones stay
+    as they are."""
     return " ".join(
-        translations[sentence].text if sentence in translations else sentence
+        translations[(language, sentence)].text
+        if (language, sentence) in translations
+        else sentence
         for sentence in sentences
     )
 
@@ -162,7 +176,9 @@ def rejoin(document: Routed, translator: ModelSpec) -> None:
     """The paragraphs `translator` serves again from the document's `translations`, and the
     mean confidence of the segments translated so far."""
     for index in document.served_by(translator):
-        document.english[index] = join_translated(document.sentences[index], document.translations)
+        document.english[index] = join_translated(
+            document.sentences[index], document.languages[index], document.translations
+        )
     scores = [t.confidence for t in document.translations.values() if t.confidence is not None]
     document.stats.confidence = round(sum(scores) / len(scores), 4) if scores else None
 
@@ -243,7 +259,7 @@ def _translate_group(
         document.stats.segments += len(document_segments)
         document.stats.cache_misses += len(misses)
         document.stats.cache_hits += len(document_segments) - len(misses)
-        document.translations.update((segment, translated[tagged]) for segment, tagged in pairs)
+        document.translations.update((key, translated[tagged]) for key, tagged in pairs)
         rejoin(document, translator)
         # The shared batches' time, shared out by each document's number of segments.
         document.seconds += elapsed * len(document_segments) / max(1, len(segments))

@@ -70,7 +70,7 @@ def test_default_registry_declares_the_published_models():
 def test_default_registry_declares_the_new_families_without_using_them():
     config = load_config(default_config_path())
     declared = {
-        "opus-mt-tc-big-fr-en": ("translation", None, "CC-BY-4.0"),
+        "opus-mt-tc-big-fr-en": ("translation", "seq2seq", "CC-BY-4.0"),
         "nllb-200-distilled-600M": ("translation", "many-to-many", "CC-BY-NC-4.0"),
         "m2m100-418M": ("translation", "many-to-many", "MIT"),
         "qwen2.5-0.5b-instruct": ("summarization", "chat", "Apache-2.0"),
@@ -234,12 +234,32 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
         (
             'model = "org/sum"',
             'model = "org/sum"\nkind = "chat"\nprompt = "Summarize in {n} sentences."',
-            r"\[models.sum\] prompt: \{text\} and \{sentences\} are the only fields",
+            r"\[models.sum\] prompt: \{n\}: \{text\} and \{sentences\} are the only fields",
         ),
         (
             'model = "org/sum"',
             'model = "org/sum"\nkind = "chat"\nreduce_prompt = "Combine the summaries."',
             r"\[models.sum\] reduce_prompt: must place the article with \{text\}",
+        ),
+        (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nprompt = "{text[0]} in {sentences}"',
+            r"\[models.sum\] prompt: \{text\[0\]\}: \{text\} and \{sentences\} are the only",
+        ),
+        (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nprompt = "{text} in {sentences"',
+            r"\[models.sum\] prompt: cannot be filled in \(expected '}' before end of string\)",
+        ),
+        (
+            'source = "mul"',
+            'kind = "many-to-many"\ntarget_token = ">>eng<<"',
+            r"\[models.mul-en\] target_token: a many-to-many model is told its target",
+        ),
+        (
+            "batch_size = 8",
+            'batch_size = 8\n[models.fr-en.language_codes]\nzz-top = "zz"',
+            r"\[models.fr-en.language_codes\] zz-top: 'zz-top' is not a language code",
         ),
         (
             'target_language = "en"',
@@ -422,7 +442,7 @@ def test_kinds_languages_codes_and_prompts_are_read(tmp_path):
 
 def test_translator_override_serves_what_the_model_reads(tmp_path):
     config = load_config(write(tmp_path, VALID))
-    assert config.with_translator("fr-en").translators == {"fr": "fr-en"}
+    assert config.with_translator("fr-en").translators == {"fr": "fr-en", "*": "mul-en"}
     assert config.with_translator("mul-en").translators == {"*": "mul-en"}
     assert config.with_translator(None) is config
     with pytest.raises(ConfigError, match=r"no translator named 'sum'.*known: fr-en, mul-en"):

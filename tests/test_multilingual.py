@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -363,7 +364,7 @@ def test_a_language_the_translator_has_no_code_for_is_one_clear_error(tiny_multi
     config.write_text(text)
     result = invoke("translate", "-", "--config", config, "--translator", "tiny-nllb", input=GERMAN)
     assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "translator 'tiny-nllb' has no language code for 'de'" in result.stderr
+    assert "translator 'tiny-nllb' is not set to read 'de' (its languages: fr)" in result.stderr
 
 
 def test_models_list_shows_kind_engine_languages_and_licence(tiny_multilingual, tmp_path):
@@ -469,3 +470,172 @@ def test_a_french_article_is_summarized_by_the_chat_model_on_each_route_and_engi
     assert again["stats"]["translation"]["cache_misses"] == 0
     text = invoke(*args, "-q")
     assert text.exit_code == 0 and text.stdout == result["summary"] + "\n"
+
+
+# Regressions found by a hostile review of the first version.
+
+SHARED = "Real Madrid gewinnt."
+
+
+@pytest.mark.parametrize("checks", [True, False])
+def test_a_sentence_written_alike_in_two_languages_is_translated_once_per_language(
+    tiny_multilingual, tmp_path, checks
+):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    config.write_text(config.read_text().replace('"tiny-m2m"', '"tiny-nllb"'))
+
+    def detect(texts):  # no guesswork: German wherever the German article is
+        spanish = ("ayuntamiento", "tranvía")
+        return [
+            ("es" if any(w in t for w in spanish) and "Stadtrat" not in t else "de", 1.0)
+            for t in texts
+        ]
+
+    summarizer = Summarizer(config, detector=detect)
+    mixed = f"{GERMAN}\n\n{SHARED}\n\n{SPANISH} {SHARED}"
+    options = RunOptions(summarize=False, checks=checks)
+    alone = {
+        language: summarizer.run(SHARED, replace(options, source_language=language)).translation
+        for language in ("de", "es")
+    }
+    assert alone["de"] != alone["es"]  # the two codes do give different outputs
+    (result,) = summarizer.run_batch([mixed], options)
+    pairs = [pair for paragraph in result.sentences for pair in paragraph]
+    found = [pair["translation"] for pair in pairs if pair["source"] == SHARED]
+    assert found == [alone["de"], alone["es"]]
+    # Across documents: each gets its own language's translation, whatever it shares a
+    # batch with.
+    german, spanish = summarizer.run_batch(
+        [f"{GERMAN}\n\n{SHARED}", f"{SPANISH} {SHARED}"], options
+    )
+    assert german.translation.endswith(alone["de"]) and spanish.translation.endswith(alone["es"])
+
+
+def test_an_article_in_a_language_the_translator_lacks_fails_alone(tiny_multilingual, tmp_path):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    text = config.read_text().replace('de = "tiny-m2m"\nes = "tiny-m2m"', '"*" = "tiny-m2m"')
+    config.write_text(text)
+    esperanto = "La urbestraro aprobis la buĝeton de la urbo por la venonta jaro hieraŭ vespere."
+    results = Summarizer(config).run_batch(
+        [GERMAN, esperanto, SPANISH], RunOptions(summarize=False, source_language=None)
+    )
+    assert results[0].translated and results[2].translated
+    assert "translator 'tiny-m2m' has no language code for 'eo'" in str(results[1])
+
+
+def test_a_language_left_out_of_a_translators_languages_is_named_as_such(
+    tiny_multilingual, tmp_path
+):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    text = config.read_text().replace('licence = "MIT"', 'licence = "MIT"\nlanguages = ["de"]')
+    config.write_text(text)
+    result = invoke("translate", "-", "--config", config, "--source-lang", "es", input=SPANISH)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: translator 'tiny-m2m' is not set to read 'es' (its languages: de); add 'es' "
+        "to [models.tiny-m2m] languages, or route the language to another translator"
+    )
+
+
+def test_a_changed_reduce_prompt_is_a_new_final_summary(tiny_multilingual, tmp_path):
+    long = "\n\n".join([FRENCH] * 4)
+    plain = write_config(tmp_path / "a.toml", tiny_multilingual, summary_context=300)
+    reduce = 'reduce_prompt = "Join these into {sentences} sentences:\\n\\n{text}"'
+    other = write_config(tmp_path / "b.toml", tiny_multilingual, prompt=reduce, summary_context=300)
+    options = RunOptions(checks=False, source_language="en")
+    first = Summarizer(plain).run(long, options)
+    assert first.stats["summarization"]["chunks"] > 1
+    second = Summarizer(other).run(long, options)
+    assert second.stats["summarization"]["cache_misses"] > 0
+
+
+def test_languages_and_language_codes_change_the_folder_fingerprint(tiny_multilingual, tmp_path):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    options = RunOptions()
+    base = Summarizer(config).fingerprint(options)
+    for old, new in (
+        ('languages = ["fr"]', 'languages = ["fr", "de"]'),
+        ('licence = "MIT"', 'licence = "MIT"\n[models.tiny-m2m.language_codes]\nde = "nl"'),
+    ):
+        changed = tmp_path / "changed.toml"
+        changed.write_text(config.read_text().replace(old, new, 1))
+        assert Summarizer(changed).fingerprint(options) != base
+
+
+def test_a_short_article_is_summarized_by_its_translation_on_the_source_route(
+    tiny_multilingual, tmp_path
+):
+    source = 'summarize_from = "source"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, pipeline=source)
+    result = Summarizer(config).run("Grève à Paris.", RunOptions(source_language="fr"))
+    assert result.summary_from == "translation"
+    assert result.summary == result.translation != "Grève à Paris."
+
+
+def test_the_text_format_needs_no_translator_for_a_language_the_summarizer_reads(
+    tiny_multilingual, tmp_path
+):
+    source = 'summarize_from = "source"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, pipeline=source)
+    config.write_text(config.read_text().replace('fr = "tiny-nllb"\n', ""))
+    result = invoke("summarize", "-", "--config", config, input=FRENCH)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+    json_run = invoke("summarize", "-", "--config", config, "--format", "json", input=FRENCH)
+    assert json_run.exit_code == 1 and "no translator for language 'fr'" in json_run.stderr
+
+
+def test_source_route_that_cannot_apply_is_said(tiny_multilingual, tiny_config, tmp_path):
+    config = write_config(
+        tmp_path / "m.toml", tiny_multilingual, pipeline='summarize_from = "source"'
+    )
+    warnings: list[str] = []
+    Summarizer(config, summarizer="tiny-qwen", on_warning=warnings.append)
+    assert warnings == []
+    text = config.read_text().replace('languages = ["fr"]\n', "")
+    config.write_text(text)
+    Summarizer(config, on_warning=warnings.append)
+    assert warnings == [
+        'summarize_from = "source" needs a chat summarizer that lists the languages it reads; '
+        "tiny-qwen summarizes the English translation"
+    ]
+
+
+def test_a_chat_checkpoint_without_a_template_is_one_clear_error(tiny_multilingual, tmp_path):
+    folder = shutil.copytree(tiny_multilingual["qwen2"], tmp_path / "qwen")
+    (folder / "chat_template.jinja").unlink()
+    settings = json.loads((folder / "tokenizer_config.json").read_text())
+    settings.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(settings))
+    config = write_config(tmp_path / "m.toml", {**tiny_multilingual, "qwen2": folder})
+    result = invoke("summarize", "-", "--config", config, "--source-lang", "en", input=FRENCH)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "model 'tiny-qwen': its tokenizer has no chat template" in result.stderr
+
+
+def test_a_downloaded_hub_chat_model_is_known_as_chat_without_saying_so(
+    tiny_multilingual, tmp_path
+):
+    from tests.test_invalidation import publish_to_hub_cache
+
+    publish_to_hub_cache(tiny_multilingual["qwen2"], "test-org/tiny-qwen-hub", "c" * 40)
+    config = write_config(
+        tmp_path / "m.toml", {**tiny_multilingual, "qwen2": "test-org/tiny-qwen-hub"}
+    )
+    config.write_text(config.read_text().replace("max_input_tokens = 400\n", ""))
+    spec = load_config(config).models["tiny-qwen"]
+    assert not spec.is_local
+    assert (spec.kind, spec.max_input_tokens, spec.retry_generation) == ("chat", 4096, None)
+
+
+def test_models_pull_takes_names_or_all_not_both(tiny_multilingual, tmp_path):
+    config = write_config(tmp_path / "m.toml", tiny_multilingual)
+    both = invoke("models", "pull", "tiny-m2m", "--all", "--config", config)
+    assert both.exit_code == 2 and "give model names or --all, not both" in both.stderr
+    used = invoke("models", "pull", "--config", config)
+    assert used.exit_code == 0
+    assert [line.split(":")[0] for line in used.stdout.splitlines()] == [
+        "tiny-m2m",
+        "tiny-nllb",
+        "tiny-qwen",
+    ]

@@ -64,8 +64,8 @@ def article_options(command: Any) -> Any:
             "translator_name",
             metavar="NAME",
             help="A translation model declared in models.toml, serving every language it "
-            "reads instead of [pipeline.translators] (a one-pair model serves its source "
-            "language only).",
+            "reads instead of [pipeline.translators] (a one-pair model takes over its "
+            "source language only; the others keep their translators).",
         ),
         click.option(
             "--engine",

@@ -75,6 +75,8 @@ def models_pull(names: tuple[str, ...], every: bool, config_path: Path | None, d
     from summarizer.engines import pull
     from summarizer.errors import ConfigError
 
+    if names and every:
+        raise click.UsageError("give model names or --all, not both")
     config = load_config(config_path)
     unknown = [name for name in names if name not in config.models]
     if unknown:

@@ -87,6 +87,12 @@ class _LazyModel:
             self._check_language(self._target_token or "")
             tokenizer.src_lang = code
         elif self._kind == "chat":
+            if not tokenizer.chat_template:
+                raise ModelError(
+                    "its tokenizer has no chat template",
+                    model=self.spec.name,
+                    hint="use an instruction-tuned (chat) checkpoint, whose files include one",
+                )
             message = [{"role": "user", "content": text}]
             text = tokenizer.apply_chat_template(
                 message, add_generation_prompt=True, tokenize=False

@@ -40,9 +40,15 @@ def language_scheme(spec: ModelSpec) -> str:
 
 def source_code(spec: ModelSpec, language: str) -> str:
     """A many-to-many translator's code for `language`; a ConfigError when it has none."""
-    scheme = language_scheme(spec)
-    code = model_language_code(scheme, language, spec.language_codes)
-    if code is None or (spec.languages and language not in spec.languages):
+    if spec.languages and language not in spec.languages:
+        raise ConfigError(
+            f"translator {spec.name!r} is not set to read {language!r} "
+            f"(its languages: {', '.join(spec.languages)})",
+            hint=f"add {language!r} to [models.{spec.name}] languages, or route "
+            "the language to another translator",
+        )
+    code = model_language_code(language_scheme(spec), language, spec.language_codes)
+    if code is None:
         raise ConfigError(
             f"translator {spec.name!r} has no language code for {language!r}",
             hint=f'add {language} = "CODE" under [models.{spec.name}.language_codes], '
@@ -54,7 +60,7 @@ def source_code(spec: ModelSpec, language: str) -> str:
 def target_token(spec: ModelSpec) -> str:
     """The token a many-to-many translator is forced to start its output with."""
     scheme = language_scheme(spec)
-    target = spec.target or "en"
+    target = spec.target or "en"  # config_parse gives it [pipeline] target_language
     code = model_language_code(scheme, target, spec.language_codes)
     if code is None:
         raise ConfigError(

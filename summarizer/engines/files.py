@@ -203,7 +203,7 @@ def pull(spec: ModelSpec) -> Path:
             snapshot_download(
                 spec.model,
                 revision=spec.revision,
-                allow_patterns=["*.json", "*.spm", "*.model", "*.txt", weights],
+                allow_patterns=["*.json", "*.spm", "*.model", "*.txt", "*.jinja", weights],
             )
         )
     except Exception as exc:  # many types, all meaning "not downloaded"
