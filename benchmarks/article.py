@@ -4,6 +4,7 @@
     python -m benchmarks.article --quick          # tiny shapes: a smoke test of the script
     python -m benchmarks.article --build-only     # build, convert, load and try the models
     python -m benchmarks.article --article FILE   # another article (e.g. a real one)
+    python -m benchmarks.article --multilingual   # NLLB and Qwen against opus-mt + distilbart
 
 (from the repository root, as every `python -m benchmarks.*`).
 
@@ -37,6 +38,11 @@ with -X importtime whether torch or transformers was imported), and the time fro
 `summarizer summarize` (ctranslate2, models converted, new article) to the start of its first
 translate_batch() call, reported by a wrapper around the translator that ends the process
 there.
+
+--multilingual times other rows instead: opus-mt-fr-en against nllb-200-distilled-600M, and
+opus-mt + distilbart against opus-mt + Qwen2.5-0.5B-Instruct and NLLB + Qwen, all on the
+ctranslate2 int8 engine (see benchmarks/multilingual.py); --quick and --build-only work
+with it too.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ from benchmarks.models import (
     folder_size,
     write_config,
 )
+from benchmarks.multilingual_models import SUMMARY_TOKENS
 from benchmarks.paths import (
     EnginePath,
     NaivePath,
@@ -102,9 +109,9 @@ def warm_up_text() -> str:
     return " ".join(FRENCH_CORPUS[:6]) + "\n\n" + " ".join(FRENCH_CORPUS[6:12]) + "\n"
 
 
-def timed(run: Callable[[], Any]) -> tuple[float, Any]:
+def timed(run: Callable[[], Any], pause: float = PAUSE_SECONDS) -> tuple[float, Any]:
     gc.collect()
-    time.sleep(PAUSE_SECONDS)
+    time.sleep(pause)
     started = time.perf_counter()
     value = run()
     return time.perf_counter() - started, value
@@ -140,7 +147,7 @@ def build_only(models: Path, shape: str, workdir: Path, record: dict[str, Any]) 
     print(f"sizes on disk (MiB): {sizes}, ctranslate2 int8 conversions: {ct2 / 2**20:.0f}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.article", description=__doc__.splitlines()[0]
     )
@@ -150,10 +157,31 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
     parser.add_argument("--article", type=Path, help="a French article (default: built in)")
     parser.add_argument("--translation-tokens", type=int, default=DEFAULT_TOKENS, metavar="L")
-    parser.add_argument("--json", type=Path, help="default: benchmarks/results/article.json")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="NLLB and Qwen2.5 against opus-mt + distilbart, on ctranslate2 int8",
+    )
+    parser.add_argument(
+        "--summary-tokens",
+        type=int,
+        default=SUMMARY_TOKENS,
+        metavar="N",
+        help="(--multilingual) new tokens of every Qwen summary",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="default: benchmarks/results/article.json (article-multilingual.json)",
+    )
+    args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.multilingual:
+        from benchmarks import multilingual
+
+        multilingual.main(args)
+        return
     shape = "quick" if args.quick else "real"
     json_path = args.json or RESULTS_DIR / f"article{'-quick' * args.quick}.json"
 

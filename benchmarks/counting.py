@@ -73,13 +73,20 @@ def count_torch_model(model: Any, task: str, log: TokenLog) -> None:
 
 
 class CountingTranslator:
-    """Stands in for a ctranslate2.Translator: passes translate_batch() through, counting."""
+    """Stands in for a ctranslate2.Translator (or a chat model's Generator): passes
+    translate_batch() (generate_batch()) through, counting."""
 
     def __init__(self, translator: Any, task: str, log: TokenLog, specials: set[str]) -> None:
         self._translator, self._task, self._log, self._specials = translator, task, log, specials
 
     def translate_batch(self, source: list[list[str]], **options: Any) -> Any:
-        results = self._translator.translate_batch(source, **options)
+        return self._counted(self._translator.translate_batch, source, options)
+
+    def generate_batch(self, prompts: list[list[str]], **options: Any) -> Any:
+        return self._counted(self._translator.generate_batch, prompts, options)
+
+    def _counted(self, call: Any, source: list[list[str]], options: dict[str, Any]) -> Any:
+        results = call(source, **options)
         self._log.add(self._task, [len(tokens) for tokens in source], [])
         if options.get("asynchronous"):
             return [CountedResult(result, self) for result in results]
@@ -88,8 +95,11 @@ class CountingTranslator:
         return results
 
     def count_output(self, result: Any) -> None:
-        tokens = sum(token not in self._specials for token in result.hypotheses[0])
-        self._log.output_tokens[self._task].append(tokens)
+        """A translation's hypothesis (its target prefix included, specials not counted), or
+        a generation's new tokens (the engine leaves the prompt out of its result)."""
+        tokens = result.sequences[0] if hasattr(result, "sequences") else result.hypotheses[0]
+        count = sum(token not in self._specials for token in tokens)
+        self._log.output_tokens[self._task].append(count)
 
 
 class CountedResult:

@@ -8,11 +8,12 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from summarizer.config import Config, load_config
+from summarizer.config import ENGINES, Config, load_config
 from summarizer.engines import converted_folder, ensure_converted
 from tests.model_builders import (
     NEVER_BIAS,
@@ -105,9 +106,12 @@ def toml_value(value: object) -> str:
     return json.dumps(str(value))
 
 
-def write_config(path: Path, models: Path, translation_tokens: int) -> Path:
+def write_config(
+    path: Path, models: Path, translation_tokens: int, engine: str | None = None
+) -> Path:
     """The shipped models.toml's settings for opus-mt-fr-en and distilbart-cnn, pointed at
-    the random models, with translation lengths forced to `translation_tokens`."""
+    the random models, with translation lengths forced to `translation_tokens`; `engine`:
+    run by it with its default compute type (None: the table says no engine)."""
     shipped = load_config(SHIPPED_CONFIG)
     translator, summarizer = shipped.models[TRANSLATOR], shipped.models[SUMMARIZER]
     translation = {
@@ -128,6 +132,8 @@ def write_config(path: Path, models: Path, translation_tokens: int) -> Path:
         (summarizer, models / "bart", summarizer.generation),
     ):
         table = {
+            "engine": engine,
+            "compute_type": ENGINES[engine][0] if engine else None,
             "task": spec.task,
             "source": spec.source,
             "target": spec.target,
@@ -143,13 +149,21 @@ def write_config(path: Path, models: Path, translation_tokens: int) -> Path:
     return path
 
 
-def convert_once(config: Config, models: Path) -> dict[str, float]:
-    """Both models converted to ctranslate2 int8 as the pipeline does, once per build: the
-    seconds each conversion took, kept in build.json for later runs to report."""
-    record_path = models / "build.json"
+def convert_once(
+    config: Config,
+    models: Path,
+    record_name: str = "build.json",
+    names: Collection[str] | None = None,
+) -> dict[str, float]:
+    """The config's models (or those `names`) converted to ctranslate2 int8 as the pipeline
+    does, once per build: the seconds each conversion took, kept in the build's record
+    (`record_name`) for later runs to report."""
+    record_path = models / record_name
     record = json.loads(record_path.read_text(encoding="utf-8"))
     seconds = record.setdefault("conversion_seconds", {})
     for spec in config.with_engine("ctranslate2").models.values():
+        if names is not None and spec.name not in names:
+            continue
         if (converted_folder(spec, models / "ct2-cache") / "model.bin").is_file():
             continue
         started = time.perf_counter()

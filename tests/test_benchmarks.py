@@ -91,3 +91,50 @@ def test_checks_benchmark_times_an_article_with_checks_off_and_on(tmp_path):
     assert retrying["retried"] == on["flagged"]
     assert retrying["generated_tokens"] > off["generated_tokens"]
     assert f"({results['ratio_vs_off']['on, no retry']:.3f}x off)" in done.stdout
+
+
+def test_multilingual_benchmark_forces_equal_lengths_on_every_route(tmp_path):
+    figures = tmp_path / "multilingual.json"
+    done = run_script(
+        "-m",
+        "benchmarks.article",
+        *("--multilingual", "--quick", "--repeats", "1"),
+        *("--models-dir", str(tmp_path / "models"), "--json", str(figures)),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(figures.read_text())
+    rows = results["rows"]
+    translators = ("opus-mt-fr-en", "nllb-200-distilled-600M")
+    assert list(rows["translate"]) == list(translators)
+    full = ["opus-mt + distilbart-cnn", "opus-mt + qwen2.5-0.5b", "nllb + qwen2.5-0.5b"]
+    assert list(rows["translate+summarize"]) == full
+    # Both translators wrote every sentence with the same number of tokens, in every route,
+    # one word each: every summarizer read English of one length, in BART's and Qwen's tokens.
+    translated, english = set(), set()
+    for by_name in rows.values():
+        for row in by_name.values():
+            ((counted,),) = [row["generated_tokens"]]
+            (translator,) = [name for name in counted if name in translators]
+            tokens = counted[translator]
+            translated.add((tokens["inputs"], tokens["output_tokens"], *tokens["per_output"]))
+            (lengths,) = row["english"]
+            english.add(tuple(lengths.values()))
+    assert len(translated) == 1 and len(english) == 1, (translated, english)
+    ((sentences, tokens, each),), ((words, *summarizer_tokens),) = translated, english
+    assert sentences == results["article"]["segments"] and each > 1
+    assert words == tokens == sentences * each
+    assert summarizer_tokens == [words, words]
+    # Qwen made every summary as long as told, from the chunks the pipeline cut.
+    summary_tokens = results["forced_lengths"]["summary_new_tokens"]
+    for name in full[1:]:
+        (counted,) = rows["translate+summarize"][name]["generated_tokens"]
+        assert counted["qwen2.5-0.5b-instruct"]["per_output"] == [summary_tokens]
+    (counted,) = rows["translate+summarize"][full[0]]["generated_tokens"]
+    assert counted["distilbart-cnn"]["output_tokens"] > 0
+    for by_name in rows.values():
+        assert next(iter(by_name.values()))["vs_baseline"] == 1.0
+    assert set(results["models"]) == {*translators, "distilbart-cnn", "qwen2.5-0.5b-instruct"}
+    for model in results["models"].values():
+        assert model["ctranslate2_int8_bytes"] > 0 and model["load_seconds"] > 0
+    nllb = rows["translate"]["nllb-200-distilled-600M"]
+    assert f"| translate | nllb-200-distilled-600M | {nllb['median_seconds']:.2f} |" in done.stdout

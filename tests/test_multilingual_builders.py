@@ -13,12 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.model_builders import ENGLISH_CORPUS
 from tests.multilingual_builders import (
     ENDOFTEXT,
     GERMAN_CORPUS,
     IM_END,
     SPANISH_CORPUS,
+    MultilingualRecipe,
     build_multilingual_models,
+    build_nllb,
+    build_qwen2,
 )
 
 SOURCES = {
@@ -204,3 +208,64 @@ def test_two_builds_give_the_same_files(tiny_multilingual, tmp_path):
         assert files == sorted(path.name for path in again[name].iterdir())
         for file in files:
             assert (folder / file).read_bytes() == (again[name] / file).read_bytes(), file
+
+
+# The benchmarks' REAL recipe with small paddings: its vocabularies and favoured outputs.
+PADDED = MultilingualRecipe(
+    nllb_vocab=1200, qwen_vocab=1000, qwen_rows=1100, init_std=0.02, published=True
+)
+
+
+def test_a_published_recipe_pads_vocabularies_and_writes_only_favoured_tokens(tmp_path):
+    """What the benchmarks rely on: the vocabularies have the sizes asked for, their fillers
+    decode and no text produces them, and ctranslate2 int8 outputs held to a length are made
+    of the favoured tokens alone (NLLB: the words asked for; Qwen: its trained words)."""
+    import ctranslate2
+    import transformers
+
+    words = sorted({word for text in ENGLISH_CORPUS for word in text.split() if word.isalpha()})
+    nllb = build_nllb(tmp_path / "nllb", recipe=PADDED, favoured_words=words)
+    qwen = build_qwen2(tmp_path / "qwen2", recipe=PADDED)
+    assert nllb["vocab_size"] == PADDED.nllb_vocab + 2 and qwen["vocab_size"] == PADDED.qwen_rows
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path / "nllb")
+    assert len(tokenizer) == PADDED.nllb_vocab
+    assert tokenizer.convert_tokens_to_ids(["eng_Latn", "<mask>"])[1] == len(tokenizer) - 1
+    filler = nllb["trained_tokens"]
+    assert tokenizer.decode([filler]).strip() == f"filler{filler}"
+    favoured = {tokenizer.convert_tokens_to_ids("\u2581" + w) for w in words} - {3}
+    assert len(favoured) == nllb["favoured_tokens"] >= 20
+    tokenizer.src_lang = "fra_Latn"
+    translator = ctranslate2.Translator(str(convert(tmp_path / "nllb", tmp_path / "nllb-ct2")))
+    source = [tokenizer.convert_ids_to_tokens(tokenizer(s)["input_ids"]) for s in SOURCES.values()]
+    results = translator.translate_batch(
+        source,
+        target_prefix=[["eng_Latn"]] * len(source),
+        beam_size=4,
+        max_decoding_length=NEW_TOKENS,
+        min_decoding_length=NEW_TOKENS,
+        max_input_length=0,
+    )
+    for result in results:
+        ids = tokenizer.convert_tokens_to_ids(result.hypotheses[0][1:])
+        assert len(ids) == NEW_TOKENS - 1 and set(ids) <= favoured
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tmp_path / "qwen2")
+    assert len(tokenizer) == PADDED.qwen_vocab + 22
+    assert tokenizer.convert_tokens_to_ids(ENDOFTEXT) == PADDED.qwen_vocab
+    text = " ".join(ENGLISH_CORPUS + SPANISH_CORPUS)
+    assert max(tokenizer(text)["input_ids"]) < qwen["trained_tokens"]
+    generator = ctranslate2.Generator(str(convert(tmp_path / "qwen2", tmp_path / "qwen2-ct2")))
+    messages = [{"role": "user", "content": "Summarize: " + SOURCES["fr"]}]
+    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    ends = tokenizer.convert_tokens_to_ids([IM_END, ENDOFTEXT])
+    (result,) = generator.generate_batch(
+        [tokenizer.convert_ids_to_tokens(tokenizer(prompt)["input_ids"])],
+        max_length=NEW_TOKENS,
+        min_length=NEW_TOKENS,
+        end_token=ends,
+        include_prompt_in_result=False,
+        repetition_penalty=1.1,
+    )
+    assert len(result.sequences_ids[0]) == NEW_TOKENS
+    assert max(result.sequences_ids[0]) < qwen["trained_tokens"]
+    assert all(token[0] == "\u0120" and token[1:].isalpha() for token in result.sequences[0])
