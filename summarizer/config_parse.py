@@ -166,18 +166,10 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         problem = f"{table['task']!r} is not one of {', '.join(TASKS)}"
         raise ConfigError(problem, path=path, table=where, key="task")
     model, is_local = _resolve_model_location(table["model"], path, where)
-    checkpoint = None if "kind" in table else _checkpoint(model, is_local, table.get("revision"))
-    kind = declared_kind(table, checkpoint, path, where)
-    if kind == "many-to-many" and "target_token" in table:
-        problem = "a many-to-many model is told its target language itself: remove it"
-        raise ConfigError(problem, path=path, table=where, key="target_token")
-    if table["task"] == "translation" and "source" not in table and kind != "many-to-many":
-        problem = "missing (the language it translates from)"
-        raise ConfigError(problem, path=path, table=where, key="source")
+    kind = _model_kind(table, model, is_local, path, where)
     for key in ("max_input_tokens", "batch_size"):
         if key in table and table[key] < 1:
             raise ConfigError("must be at least 1", path=path, table=where, key=key)
-
     generation = table.get("generation", {})
     _check_generation(generation, path, f"models.{name}.generation")
     retry = table.get("retry")
@@ -199,7 +191,6 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         )
         raise ConfigError(problem, path=path, table=where, key="compute_type")
     _check_engine_settings(engine, {"generation": generation, "retry": retry or {}}, path, where)
-
     default_limit = DEFAULT_CHAT_INPUT_TOKENS if kind == "chat" else DEFAULT_MAX_INPUT_TOKENS
     return ModelSpec(
         name=name,
@@ -224,6 +215,21 @@ def _parse_model(name: str, table: dict[str, Any], path: Path) -> ModelSpec:
         reduce_prompt=prompt(table, "reduce_prompt", kind, path, where),
         licence=table.get("licence"),
     )
+
+
+def _model_kind(
+    table: dict[str, Any], model: str, is_local: bool, path: Path, where: str
+) -> str | None:
+    """The model's kind (declared, else its checkpoint's), and the keys that depend on it."""
+    checkpoint = None if "kind" in table else _checkpoint(model, is_local, table.get("revision"))
+    kind = declared_kind(table, checkpoint, path, where)
+    if kind == "many-to-many" and "target_token" in table:
+        problem = "a many-to-many model is told its target language itself: remove it"
+        raise ConfigError(problem, path=path, table=where, key="target_token")
+    if table["task"] == "translation" and "source" not in table and kind != "many-to-many":
+        problem = "missing (the language it translates from)"
+        raise ConfigError(problem, path=path, table=where, key="source")
+    return kind
 
 
 def _checkpoint(model: str, is_local: bool, revision: str | None) -> Path | None:

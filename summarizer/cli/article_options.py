@@ -59,6 +59,16 @@ def article_options(command: Any) -> Any:
             help="Keep lines that look like scraping debris (paywall notices, 'Back to top', "
             "share and newsletter prompts, 'Read also' teasers, cookie notices).",
         ),
+        model_options,
+        check_options,
+        executor_options,
+    ]
+    return run_options(apply(options, command))
+
+
+def model_options(command: Any) -> Any:
+    """Which models run, and on which engine, overriding models.toml."""
+    options = [
         click.option(
             "--translator",
             "translator_name",
@@ -73,10 +83,8 @@ def article_options(command: Any) -> Any:
             help="Run every model with this engine instead of its models.toml `engine` "
             "(ctranslate2: converted once, int8 unless compute_type says otherwise).",
         ),
-        check_options,
-        executor_options,
     ]
-    return run_options(apply(options, command))
+    return apply(options, command)
 
 
 def input_list_option(command: Any) -> Any:

@@ -16,6 +16,7 @@ from summarizer.cli import cli
 from summarizer.cli.article_options import article_options, length_option, no_digest_option
 from summarizer.cli.errors import EXIT_FAILURE, EXIT_FLAGGED, echo, reports_errors, warn
 from summarizer.cli.executor import executor_settings
+from summarizer.config import Config
 from summarizer.errors import InputError, OutputError
 from summarizer.files import printable
 from summarizer.options import RunOptions
@@ -118,23 +119,7 @@ def _process(**options: Any) -> None:
         on_segments=progress.add_segments,
         on_warning=warn,
     )
-    options = RunOptions(
-        # Normalised and checked against models.toml: a LanguageError lists what it serves.
-        source_language=summarizer.config.source_language(run.source_lang)
-        if run.source_lang
-        else None,
-        summarize=run.summarize,
-        keep_boilerplate=run.keep_boilerplate,
-        checks=not run.no_checks,
-        length=run.length,
-        # The text format shows the summary alone: one made from the article's own
-        # language (summarize_from = "source") needs no translation.
-        translation=not (
-            run.summarize
-            and run.output_format == "text"
-            and summarizer.config.summarize_from == "source"
-        ),
-    )
+    options = _run_options(run, summarizer.config)
     try:
         # A listed input that is missing fails alone, in the manifest; a named one at once.
         _check_paths(run.paths, run.output, single)
@@ -157,6 +142,23 @@ def _process(**options: Any) -> None:
     finally:
         summarizer.close()
     _report(single, run.output, run.quiet, progress, run.strict)
+
+
+def _run_options(run: _Request, config: Config) -> RunOptions:
+    """What each article is asked for, from the command line."""
+    return RunOptions(
+        # Normalised and checked against models.toml: a LanguageError lists what it serves.
+        source_language=config.source_language(run.source_lang) if run.source_lang else None,
+        summarize=run.summarize,
+        keep_boilerplate=run.keep_boilerplate,
+        checks=not run.no_checks,
+        length=run.length,
+        # The text format shows the summary alone: one made from the article's own
+        # language (summarize_from = "source") needs no translation.
+        translation=not (
+            run.summarize and run.output_format == "text" and config.summarize_from == "source"
+        ),
+    )
 
 
 def _listed(input_list: str | None, paths: tuple[str, ...]) -> tuple[str, ...]:
