@@ -244,8 +244,8 @@ class Config:
 
     def with_translator(self, name: str | None) -> Config:
         """The same config with translator `name` (--translator) serving every language it
-        reads: all of them for a many-to-many or multi-source model, else its `source`
-        (the other languages keep their translators)."""
+        reads: all of them for a many-to-many model or a multi-source one; its `source`, or
+        its `languages`, only (the others keep their translators)."""
         if name is None:
             return self
         spec = self.models.get(name)
@@ -255,6 +255,10 @@ class Config:
             raise ConfigError(problem, path=self.path, hint=f"known: {known}")
         if spec.kind != "many-to-many" and spec.source and len(spec.source) == 2:
             return replace(self, translators={**self.translators, spec.source: name})
+        if spec.languages:
+            return replace(
+                self, translators={**self.translators, **dict.fromkeys(spec.languages, name)}
+            )
         return replace(self, translators={FALLBACK_LANGUAGE: name})
 
     def translator_for(self, language: str) -> ModelSpec | None:

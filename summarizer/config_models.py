@@ -83,10 +83,14 @@ def prompt(table: dict[str, Any], key: str, kind: str | None, path: Path, where:
         problem = 'only a chat summarizer (kind = "chat") takes a prompt'
         raise ConfigError(problem, path=path, table=where, key=key)
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parsed = [part for part in string.Formatter().parse(text) if part[1] is not None]
     except ValueError as exc:
         problem = f"cannot be filled in ({exc}); write a literal brace as {{{{ or }}}}"
         raise ConfigError(problem, path=path, table=where, key=key) from None
+    fields = [name for _, name, _, _ in parsed]
+    if any(spec or conversion for _, _, spec, conversion in parsed):
+        problem = "{text} and {sentences} take no format spec or conversion (such as :d or !r)"
+        raise ConfigError(problem, path=path, table=where, key=key)
     if not set(fields) <= {"text", "sentences"}:
         wrong = next(name for name in fields if name not in ("text", "sentences"))
         problem = f"{{{wrong}}}: {{text}} and {{sentences}} are the only fields it may name"

@@ -227,7 +227,10 @@ def _model_kind(
         problem = "a many-to-many model is told its target language itself: remove it"
         raise ConfigError(problem, path=path, table=where, key="target_token")
     if table["task"] == "translation" and "source" not in table and kind != "many-to-many":
-        problem = "missing (the language it translates from)"
+        problem = (
+            "missing (the language it translates from; a many-to-many model says "
+            'kind = "many-to-many" instead)'
+        )
         raise ConfigError(problem, path=path, table=where, key="source")
     return kind
 

@@ -32,7 +32,7 @@ from summarizer.language import (
     paragraph_languages,
 )
 from summarizer.options import RunOptions
-from summarizer.prompts import SHORT_TEXT_TOKENS, reads_source
+from summarizer.prompts import SHORT_SOURCE_CHARACTERS, reads_source
 from summarizer.result import Result, checks_of, describe, sentence_pairs
 from summarizer.review import Flag, review_documents
 from summarizer.summarize import SummarizationStats, Summary, summarize_texts
@@ -243,13 +243,18 @@ class Summarizer:
         return (
             options.summarize
             and item.language in self._reads_source
-            and len(item.document.text.split()) > SHORT_TEXT_TOKENS
+            and len(item.document.text) > SHORT_SOURCE_CHARACTERS
         )
 
-    def _translator_for(self, options: RunOptions) -> Callable[[str], ModelSpec | None]:
+    def _translator_for(
+        self, document: Document, options: RunOptions
+    ) -> Callable[[str], ModelSpec | None]:
         """config.translator_for; but when only a summary is wanted (no translation), a
-        language the summarizer reads itself needs no translator."""
-        skipped = self._reads_source if options.summarize and not options.translation else set()
+        language the summarizer reads itself needs no translator (unless the article is
+        too short to summarize: its summary is then its translation)."""
+        wanted = options.summarize and not options.translation
+        long = len(document.text) > SHORT_SOURCE_CHARACTERS
+        skipped = self._reads_source if wanted and long else set()
 
         def translator_for(language: str) -> ModelSpec | None:
             if language in skipped and not self.config.serves(language):
@@ -290,7 +295,7 @@ class Summarizer:
             languages = paragraph_languages(
                 paragraphs, language, self._detect, supported=self.config.serves
             )
-        translator_for = self._translator_for(options)
+        translator_for = self._translator_for(document, options)
         routed = route(paragraphs, languages, translator_for)
         title = document.title
         # A title is too short to detect its language: it is in the article's.
@@ -307,7 +312,8 @@ class Summarizer:
         skipped = item.from_source and not options.translation
         used = [] if skipped else item.routed.used
         # The article's own language names the translator; another one only serves quotes.
-        main = (self.config.translator_for(item.language) or used[0]) if used else None
+        own = self.config.serves(item.language)  # else it was read, not translated
+        main = ((own and self.config.translator_for(item.language)) or used[0]) if used else None
         return Result(
             input=item.name,
             source_language=item.language,

@@ -167,6 +167,10 @@ MAX_SUMMARY_SHARE = 0.5
 MIN_SUMMARY_TOKENS = 8
 # A text this short (or shorter than the configured min_length) is its own summary.
 SHORT_TEXT_TOKENS = 2 * MIN_SUMMARY_TOKENS
+# An article up to this many characters is summarized from its translation even on the
+# source route: it could be its own summary, which must be in English. Characters, not
+# words: Chinese and Japanese put no spaces between words; a token takes 1-5 of them.
+SHORT_SOURCE_CHARACTERS = 5 * SHORT_TEXT_TOKENS
 
 
 def scaled_lengths(settings: dict[str, Any], input_tokens: int) -> dict[str, Any]:

@@ -252,6 +252,16 @@ def test_lookup_order_is_flag_then_environment_then_working_directory(tmp_path, 
             r"\[models.sum\] prompt: cannot be filled in \(expected '}' before end of string\)",
         ),
         (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nprompt = "{text:d} in {sentences}"',
+            r"\[models.sum\] prompt: \{text\} and \{sentences\} take no format spec",
+        ),
+        (
+            'model = "org/sum"',
+            'model = "org/sum"\nkind = "chat"\nprompt = "{text!r} in {sentences}"',
+            r"\[models.sum\] prompt: \{text\} and \{sentences\} take no format spec",
+        ),
+        (
             'source = "mul"',
             'kind = "many-to-many"\ntarget_token = ">>eng<<"',
             r"\[models.mul-en\] target_token: a many-to-many model is told its target",
@@ -445,5 +455,15 @@ def test_translator_override_serves_what_the_model_reads(tmp_path):
     assert config.with_translator("fr-en").translators == {"fr": "fr-en", "*": "mul-en"}
     assert config.with_translator("mul-en").translators == {"*": "mul-en"}
     assert config.with_translator(None) is config
+    narrowed = load_config(
+        write(
+            tmp_path, VALID.replace('source = "mul"', 'kind = "many-to-many"\nlanguages = ["de"]')
+        )
+    )
+    assert narrowed.with_translator("mul-en").translators == {
+        "fr": "fr-en",
+        "*": "mul-en",
+        "de": "mul-en",
+    }
     with pytest.raises(ConfigError, match=r"no translator named 'sum'.*known: fr-en, mul-en"):
         config.with_translator("sum")

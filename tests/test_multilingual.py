@@ -361,8 +361,8 @@ def test_a_language_the_translator_has_no_code_for_is_one_clear_error(tiny_multi
     text = config.read_text().replace(
         'licence = "CC-BY-NC-4.0"', 'licence = "CC-BY-NC-4.0"\nlanguages = ["fr"]'
     )
-    config.write_text(text)
-    result = invoke("translate", "-", "--config", config, "--translator", "tiny-nllb", input=GERMAN)
+    config.write_text(text.replace('de = "tiny-m2m"', 'de = "tiny-nllb"'))
+    result = invoke("translate", "-", "--config", config, input=GERMAN)
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "translator 'tiny-nllb' is not set to read 'de' (its languages: fr)" in result.stderr
 
@@ -639,3 +639,45 @@ def test_models_pull_takes_names_or_all_not_both(tiny_multilingual, tmp_path):
         "tiny-nllb",
         "tiny-qwen",
     ]
+
+
+CHINESE = (
+    "市议会周二晚上通过了明年的城市预算，市长表示这是一个艰难但公平的妥协。新的有轨电车线路将于"
+    "明年春天开通，连接火车站和大学区，预计每天将有数万名乘客使用这条线路。市政府还计划在未来"
+    "三年内修建更多的自行车道，并扩大公共汽车服务，以减少市中心的交通拥堵和空气污染。"
+)
+
+
+def test_a_long_article_without_spaces_is_read_from_the_source(tiny_multilingual, tmp_path):
+    source = 'summarize_from = "source"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, pipeline=source)
+    text = config.read_text().replace('languages = ["fr"]', 'languages = ["fr", "zh"]')
+    config.write_text(text.replace('fr = "tiny-nllb"', 'fr = "tiny-nllb"\nzh = "tiny-m2m"'))
+    result = Summarizer(config).run(CHINESE, RunOptions(source_language="zh", checks=False))
+    assert result.summary_from == "source"
+
+
+def test_a_quote_translated_in_an_article_read_from_the_source(tiny_multilingual, tmp_path):
+    source = 'summarize_from = "source"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, pipeline=source)
+    config.write_text(config.read_text().replace('fr = "tiny-nllb"\n', ""))
+
+    def detect(texts):  # the article is French, its last paragraph German
+        return [("de" if "Stadtrat" in t and "conseil" not in t else "fr", 1.0) for t in texts]
+
+    summarizer = Summarizer(config, detector=detect)
+    options = RunOptions(translation=False, checks=False)
+    (result,) = summarizer.run_batch([f"{FRENCH}\n\n{GERMAN}"], options)
+    assert not isinstance(result, Exception), result
+    assert (result.summary_from, result.translated, result.translation) == ("source", False, None)
+
+
+def test_a_short_article_no_translator_serves_is_an_error_on_the_source_route(
+    tiny_multilingual, tmp_path
+):
+    source = 'summarize_from = "source"'
+    config = write_config(tmp_path / "m.toml", tiny_multilingual, pipeline=source)
+    config.write_text(config.read_text().replace('fr = "tiny-nllb"\n', ""))
+    short = "Le conseil municipal a voté mardi le budget."
+    french = invoke("summarize", "-", "--config", config, input=short)
+    assert french.exit_code == 1 and "no translator for language 'fr'" in french.stderr
