@@ -243,7 +243,7 @@ class Summarizer:
         return (
             options.summarize
             and item.language in self._reads_source
-            and len(item.document.text) > SHORT_SOURCE_CHARACTERS
+            and _long_enough_to_read(item.document)
         )
 
     def _translator_for(
@@ -253,8 +253,7 @@ class Summarizer:
         language the summarizer reads itself needs no translator (unless the article is
         too short to summarize: its summary is then its translation)."""
         wanted = options.summarize and not options.translation
-        long = len(document.text) > SHORT_SOURCE_CHARACTERS
-        skipped = self._reads_source if wanted and long else set()
+        skipped = self._reads_source if wanted and _long_enough_to_read(document) else set()
 
         def translator_for(language: str) -> ModelSpec | None:
             if language in skipped and not self.config.serves(language):
@@ -385,6 +384,12 @@ def summarize_text(
         )
     finally:
         summarizer.close()
+
+
+def _long_enough_to_read(document: Document) -> bool:
+    """An article a chat summarizer may read in its own language: a shorter one may be its
+    own summary, which must be in English, so it goes through translation."""
+    return len(document.text) > SHORT_SOURCE_CHARACTERS
 
 
 def _python_warning(message: CacheWarning | str) -> None:

@@ -55,7 +55,7 @@ class Request:
         self.length = length
         self.settings = _length_settings(generation, LENGTHS[length], chat=self.chat)
         spec = model.spec
-        self._prompts = (spec.prompt or DEFAULT_PROMPT, spec.reduce_prompt or DEFAULT_REDUCE_PROMPT)
+        self._prompts = prompts_of(spec)
         limit = spec.max_input_tokens
         if self.chat:
             # The prompt and the summary share the context with the text.
@@ -89,7 +89,7 @@ class Request:
         if self.chat:
             prompts = {"prompt": self._prompts[0], "reduce_prompt": self._prompts[1]}
             if reduce is not None:
-                prompts = {"prompt": self._prompts[1] if reduce else self._prompts[0]}
+                prompts = {"prompt": self._prompts[reduce]}
             settings |= {**prompts, "prompt_version": PROMPT_VERSION, "length": self.length}
         return settings
 
@@ -97,8 +97,7 @@ class Request:
         """What the model receives for `text`: for a chat model, its prompt."""
         if not self.chat:
             return text
-        prompt = self._prompts[1] if reduce else self._prompts[0]
-        return prompt.format(text=text, sentences=LENGTHS[self.length].sentences)
+        return self._prompts[reduce].format(text=text, sentences=LENGTHS[self.length].sentences)
 
     def count_tokens(self, text: str, *, reduce: bool = False) -> int:
         return self.model.count_tokens(self.input(text, reduce=reduce))
@@ -140,9 +139,13 @@ def prompt_material(spec: ModelSpec) -> list[Any]:
     other models (their fingerprints stay as they were)."""
     if model_kind(spec) != "chat":
         return []
-    return [
-        [spec.prompt or DEFAULT_PROMPT, spec.reduce_prompt or DEFAULT_REDUCE_PROMPT, PROMPT_VERSION]
-    ]
+    return [[*prompts_of(spec), PROMPT_VERSION]]
+
+
+def prompts_of(spec: ModelSpec) -> tuple[str, str]:
+    """A chat summarizer's prompts for a chunk and for combining partial summaries: its
+    own, else the built-in ones (indexed by `reduce`)."""
+    return (spec.prompt or DEFAULT_PROMPT, spec.reduce_prompt or DEFAULT_REDUCE_PROMPT)
 
 
 def _length_settings(generation: dict[str, Any], length: Length, *, chat: bool) -> dict[str, Any]:

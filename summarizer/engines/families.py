@@ -47,27 +47,28 @@ def source_code(spec: ModelSpec, language: str) -> str:
             hint=f"add {language!r} to [models.{spec.name}] languages, or route "
             "the language to another translator",
         )
-    code = model_language_code(language_scheme(spec), language, spec.language_codes)
-    if code is None:
-        raise ConfigError(
-            f"translator {spec.name!r} has no language code for {language!r}",
-            hint=f'add {language} = "CODE" under [models.{spec.name}.language_codes], '
-            "or route the language to another translator",
-        )
-    return code
+    return _model_code(spec, language_scheme(spec), language)
 
 
 def target_token(spec: ModelSpec) -> str:
     """The token a many-to-many translator is forced to start its output with."""
     scheme = language_scheme(spec)
     target = spec.target or "en"  # config_parse gives it [pipeline] target_language
-    code = model_language_code(scheme, target, spec.language_codes)
+    return language_token(scheme, _model_code(spec, scheme, target, target=True))
+
+
+def _model_code(spec: ModelSpec, scheme: str, language: str, *, target: bool = False) -> str:
+    """The model's code for `language` (its table's, or its override); a ConfigError naming
+    the table to add it to when it has none (a source language may also go elsewhere)."""
+    code = model_language_code(scheme, language, spec.language_codes)
     if code is None:
+        what = f"its target {language!r}" if target else repr(language)
+        hint = f'add {language} = "CODE" under [models.{spec.name}.language_codes]'
         raise ConfigError(
-            f"translator {spec.name!r} has no language code for its target {target!r}",
-            hint=f'add {target} = "CODE" under [models.{spec.name}.language_codes]',
+            f"translator {spec.name!r} has no language code for {what}",
+            hint=hint if target else f"{hint}, or route the language to another translator",
         )
-    return language_token(scheme, code)
+    return code
 
 
 def languages_of(spec: ModelSpec) -> list[str]:
